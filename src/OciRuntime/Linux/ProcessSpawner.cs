@@ -1,0 +1,178 @@
+using System.Runtime.InteropServices;
+using CriOci.OciRuntime.Linux.Interop;
+
+namespace CriOci.OciRuntime.Linux;
+
+/// <summary>A namespace to enter by path before spawning (OCI <c>namespaces[].path</c>).</summary>
+public sealed record NamespaceJoin(int CloneFlag, string Path);
+
+/// <summary>What to start and in which namespaces.</summary>
+/// <param name="ChildFds">Index i is the parent's descriptor that becomes fd i in the child.</param>
+/// <param name="UnshareFlags">CLONE_NEW* flags for namespaces created for the child.</param>
+public sealed record SpawnRequest(
+    string ExecutablePath,
+    IReadOnlyList<string> Arguments,
+    IReadOnlyList<string> Environment,
+    IReadOnlyList<int> ChildFds,
+    IReadOnlyList<NamespaceJoin>? Join = null,
+    int UnshareFlags = 0,
+    bool NewSession = false);
+
+/// <summary>
+/// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
+/// multi-threaded, so namespaces are changed on a dedicated OS thread that spawns the child and
+/// then ends: setns/unshare affect only the calling thread, and the child inherits them. No
+/// managed code runs between clone and execve (glibc's posix_spawn does both in C).
+/// </summary>
+public static unsafe class ProcessSpawner
+{
+    public static int Spawn(SpawnRequest request)
+    {
+        var needsThread = request.UnshareFlags != 0 || request.Join is { Count: > 0 };
+        if (!needsThread)
+        {
+            return SpawnOnCurrentThread(request);
+        }
+
+        int pid = -1;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                EnterNamespaces(request);
+                pid = SpawnOnCurrentThread(request);
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
+        }, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "crioci-spawn",
+        };
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            throw failure;
+        }
+        return pid;
+    }
+
+    private static void EnterNamespaces(SpawnRequest request)
+    {
+        var joins = request.Join ?? [];
+        var touchesMounts = (request.UnshareFlags & LibC.CLONE_NEWNS) != 0
+            || joins.Any(j => j.CloneFlag == LibC.CLONE_NEWNS);
+        // Open every namespace first (crun's configure_init_status): once we are in a new mount
+        // namespace a later path may no longer resolve the same way.
+        var fds = new int[joins.Count];
+        try
+        {
+            for (var i = 0; i < joins.Count; i++)
+            {
+                fds[i] = Errno.Check(LibC.open(joins[i].Path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open namespace", joins[i].Path);
+            }
+            if (touchesMounts)
+            {
+                // setns(CLONE_NEWNS) and unshare(CLONE_NEWNS) refuse a thread that shares its
+                // filesystem attributes with the rest of the process.
+                Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
+            }
+            for (var i = 0; i < joins.Count; i++)
+            {
+                Errno.Check(LibC.setns(fds[i], joins[i].CloneFlag), "setns", joins[i].Path);
+            }
+            if (request.UnshareFlags != 0)
+            {
+                Errno.Check(LibC.unshare(request.UnshareFlags), "unshare", $"0x{request.UnshareFlags:x}");
+            }
+        }
+        finally
+        {
+            foreach (var fd in fds)
+            {
+                if (fd > 0)
+                {
+                    LibC.close(fd);
+                }
+            }
+        }
+    }
+
+    private static int SpawnOnCurrentThread(SpawnRequest request)
+    {
+        var fileActions = stackalloc byte[LibC.FileActionsSize];
+        var attributes = stackalloc byte[LibC.SpawnAttributesSize];
+        var emptySignals = stackalloc byte[LibC.SignalSetSize];
+        var allSignals = stackalloc byte[LibC.SignalSetSize];
+        LibC.sigemptyset(emptySignals);
+        LibC.sigfillset(allSignals);
+        LibC.posix_spawn_file_actions_init(fileActions);
+        LibC.posix_spawnattr_init(attributes);
+
+        // Move every source descriptor out of the 0..N range first, so that dup2 onto a low
+        // number never clobbers a source not copied yet, and so each target loses FD_CLOEXEC.
+        var staged = new int[request.ChildFds.Count];
+        try
+        {
+            for (var i = 0; i < request.ChildFds.Count; i++)
+            {
+                staged[i] = Errno.Check(LibC.fcntl(request.ChildFds[i], LibC.F_DUPFD_CLOEXEC, 64), "fcntl F_DUPFD_CLOEXEC", $"fd {request.ChildFds[i]}");
+            }
+            for (var i = 0; i < staged.Length; i++)
+            {
+                CheckSpawn(LibC.posix_spawn_file_actions_adddup2(fileActions, staged[i], i), "posix_spawn_file_actions_adddup2");
+            }
+            // The .NET runtime ignores SIGPIPE and blocks some signals; a container process must
+            // start with default dispositions and an empty mask.
+            var flags = (short)(LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK);
+            if (request.NewSession)
+            {
+                flags |= LibC.POSIX_SPAWN_SETSID;
+            }
+            CheckSpawn(LibC.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
+            CheckSpawn(LibC.posix_spawnattr_setsigmask(attributes, emptySignals), "posix_spawnattr_setsigmask");
+            CheckSpawn(LibC.posix_spawnattr_setsigdefault(attributes, allSignals), "posix_spawnattr_setsigdefault");
+
+            using var argv = new NativeStringArray(request.Arguments);
+            using var envp = new NativeStringArray(request.Environment);
+            var path = NativeString.Allocate(request.ExecutablePath);
+            try
+            {
+                var error = LibC.posix_spawn(out var pid, path, fileActions, attributes, argv.Pointer, envp.Pointer);
+                if (error != 0)
+                {
+                    throw new SyscallException(error, "posix_spawn", request.ExecutablePath);
+                }
+                return pid;
+            }
+            finally
+            {
+                NativeMemory.Free(path);
+            }
+        }
+        finally
+        {
+            foreach (var fd in staged)
+            {
+                if (fd > 0)
+                {
+                    LibC.close(fd);
+                }
+            }
+            LibC.posix_spawn_file_actions_destroy(fileActions);
+            LibC.posix_spawnattr_destroy(attributes);
+        }
+    }
+
+    private static void CheckSpawn(int error, string call)
+    {
+        if (error != 0)
+        {
+            throw new SyscallException(error, call, null);
+        }
+    }
+}

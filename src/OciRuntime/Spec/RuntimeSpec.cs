@@ -1,0 +1,154 @@
+namespace CriOci.OciRuntime.Spec;
+
+// The OCI runtime-spec config.json (config.md, config-linux.md), as records. Property names
+// become camelCase through OciJsonContext, which matches the spec's JSON names.
+
+public sealed record RuntimeSpec
+{
+    public string OciVersion { get; init; } = SpecDefaults.OciVersion;
+    public ProcessSpec? Process { get; init; }
+    public RootSpec? Root { get; init; }
+    public string? Hostname { get; init; }
+    public string? Domainname { get; init; }
+    public IReadOnlyList<MountSpec>? Mounts { get; init; }
+    public HooksSpec? Hooks { get; init; }
+    public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+    public LinuxSpec? Linux { get; init; }
+}
+
+public sealed record RootSpec
+{
+    public required string Path { get; init; }
+    public bool Readonly { get; init; }
+}
+
+public sealed record ProcessSpec
+{
+    public bool Terminal { get; init; }
+    public required UserSpec User { get; init; }
+    public IReadOnlyList<string>? Args { get; init; }
+    public IReadOnlyList<string>? Env { get; init; }
+    public required string Cwd { get; init; }
+    public CapabilitiesSpec? Capabilities { get; init; }
+    public IReadOnlyList<RlimitSpec>? Rlimits { get; init; }
+    public bool NoNewPrivileges { get; init; }
+    public int? OomScoreAdj { get; init; }
+    public string? ApparmorProfile { get; init; }
+    public string? SelinuxLabel { get; init; }
+}
+
+public sealed record UserSpec
+{
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    public uint? Umask { get; init; }
+    public IReadOnlyList<uint>? AdditionalGids { get; init; }
+}
+
+public sealed record CapabilitiesSpec
+{
+    public IReadOnlyList<string>? Bounding { get; init; }
+    public IReadOnlyList<string>? Effective { get; init; }
+    public IReadOnlyList<string>? Inheritable { get; init; }
+    public IReadOnlyList<string>? Permitted { get; init; }
+    public IReadOnlyList<string>? Ambient { get; init; }
+}
+
+public sealed record RlimitSpec
+{
+    public required string Type { get; init; }
+    public ulong Hard { get; init; }
+    public ulong Soft { get; init; }
+}
+
+public sealed record MountSpec
+{
+    public required string Destination { get; init; }
+    public string? Type { get; init; }
+    public string? Source { get; init; }
+    public IReadOnlyList<string>? Options { get; init; }
+}
+
+public sealed record HooksSpec
+{
+    public IReadOnlyList<HookSpec>? Prestart { get; init; }
+    public IReadOnlyList<HookSpec>? CreateRuntime { get; init; }
+    public IReadOnlyList<HookSpec>? CreateContainer { get; init; }
+    public IReadOnlyList<HookSpec>? StartContainer { get; init; }
+    public IReadOnlyList<HookSpec>? Poststart { get; init; }
+    public IReadOnlyList<HookSpec>? Poststop { get; init; }
+}
+
+public sealed record HookSpec
+{
+    public required string Path { get; init; }
+    public IReadOnlyList<string>? Args { get; init; }
+    public IReadOnlyList<string>? Env { get; init; }
+    public int? Timeout { get; init; }
+}
+
+public sealed record LinuxSpec
+{
+    public IReadOnlyList<NamespaceSpec>? Namespaces { get; init; }
+    public IReadOnlyList<IdMappingSpec>? UidMappings { get; init; }
+    public IReadOnlyList<IdMappingSpec>? GidMappings { get; init; }
+    public IReadOnlyList<DeviceSpec>? Devices { get; init; }
+    public string? CgroupsPath { get; init; }
+    public ResourcesSpec? Resources { get; init; }
+    public IReadOnlyDictionary<string, string>? Sysctl { get; init; }
+    public string? RootfsPropagation { get; init; }
+    public IReadOnlyList<string>? MaskedPaths { get; init; }
+    public IReadOnlyList<string>? ReadonlyPaths { get; init; }
+    public string? MountLabel { get; init; }
+}
+
+public sealed record NamespaceSpec
+{
+    public required string Type { get; init; }
+    public string? Path { get; init; }
+}
+
+public sealed record IdMappingSpec
+{
+    public uint ContainerId { get; init; }
+    public uint HostId { get; init; }
+    public uint Size { get; init; }
+}
+
+public sealed record DeviceSpec
+{
+    public required string Type { get; init; }
+    public required string Path { get; init; }
+    public long Major { get; init; }
+    public long Minor { get; init; }
+    public uint? FileMode { get; init; }
+    public uint? Uid { get; init; }
+    public uint? Gid { get; init; }
+}
+
+public sealed record ResourcesSpec
+{
+    public MemorySpec? Memory { get; init; }
+    public CpuSpec? Cpu { get; init; }
+    public PidsSpec? Pids { get; init; }
+}
+
+public sealed record MemorySpec
+{
+    public long? Limit { get; init; }
+    public long? Swap { get; init; }
+}
+
+public sealed record CpuSpec
+{
+    public ulong? Shares { get; init; }
+    public long? Quota { get; init; }
+    public ulong? Period { get; init; }
+    public string? Cpus { get; init; }
+    public string? Mems { get; init; }
+}
+
+public sealed record PidsSpec
+{
+    public long Limit { get; init; }
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using CriOci.Core;
+using CriOci.OciRuntime.Spec;
+
+namespace CriOci.OciRuntime.State;
+
+/// <summary>
+/// The runtime's per-container directory under its root (like runc's --root): state.json,
+/// exit.json and the exec fifo. Lives on tmpfs: a reboot forgets every container, as it should.
+/// </summary>
+public sealed class StateDirectory(string root, string id)
+{
+    public string Root { get; } = root;
+    public string Id { get; } = id;
+    public string Path => System.IO.Path.Combine(Root, Id);
+    public string StateFile => System.IO.Path.Combine(Path, "state.json");
+    public string ExitFile => System.IO.Path.Combine(Path, "exit.json");
+    public string ExecFifo => System.IO.Path.Combine(Path, "exec.fifo");
+
+    public bool Exists => File.Exists(StateFile);
+
+    public ContainerStateFile? ReadState() => Read(StateFile, OciJsonContext.Default.ContainerStateFile);
+
+    public ContainerExitFile? ReadExit() => Read(ExitFile, OciJsonContext.Default.ContainerExitFile);
+
+    public void WriteState(ContainerStateFile state) =>
+        AtomicFile.WriteAllBytes(StateFile, JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerStateFile));
+
+    public void WriteExit(ContainerExitFile exit) =>
+        AtomicFile.WriteAllBytes(ExitFile, JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile));
+
+    private static T? Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+}
