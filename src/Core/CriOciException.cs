@@ -23,3 +23,6 @@ public sealed class FailedPreconditionException(string message) : CriOciExceptio
 
 /// <summary>Something outside CriOci (registry, kernel, plugin) failed.</summary>
 public sealed class UnavailableException(string message, Exception? inner = null) : CriOciException(message, inner);
+
+/// <summary>The operation ran past the deadline its caller gave.</summary>
+public sealed class DeadlineExceededException(string message) : CriOciException(message);

@@ -1,0 +1,9 @@
+using CriOci.OciRuntime.Init;
+
+namespace CriOci.OciRuntime.Cli;
+
+/// <summary>`exec-init PROCESS.json`: internal, becomes an extra process in a running container.</summary>
+internal static class ExecInitCommand
+{
+    public static int Run(CliArguments args) => ExecInit.Run(args.Required(0, "process file"));
+}

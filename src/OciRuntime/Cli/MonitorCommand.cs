@@ -1,0 +1,19 @@
+using System.Globalization;
+using CriOci.OciRuntime.Monitor;
+
+namespace CriOci.OciRuntime.Cli;
+
+/// <summary>`monitor --root R --id ID --bundle B [--log FILE] --sync-fd N`: internal, see <see cref="ContainerMonitor"/>.</summary>
+internal static class MonitorCommand
+{
+    public static int Run(CliArguments args, string self)
+    {
+        var arguments = new MonitorArguments(
+            args.Flag("root") ?? throw new CliException("monitor needs --root"),
+            args.Flag("id") ?? throw new CliException("monitor needs --id"),
+            args.Flag("bundle") ?? throw new CliException("monitor needs --bundle"),
+            args.Flag("log"),
+            int.Parse(args.Flag("sync-fd") ?? throw new CliException("monitor needs --sync-fd"), CultureInfo.InvariantCulture));
+        return args.Switch("detached") ? ContainerMonitor.Run(arguments, self) : ContainerMonitor.Detach(arguments, self);
+    }
+}

@@ -1,0 +1,13 @@
+using CriOci.OciRuntime.Launch;
+
+namespace CriOci.OciRuntime.Cli;
+
+/// <summary>`start ID`.</summary>
+internal static class StartCommand
+{
+    public static int Run(ContainerRuntime runtime, CliArguments args)
+    {
+        runtime.StartAsync(args.Required(0, "container ID"), CancellationToken.None).GetAwaiter().GetResult();
+        return 0;
+    }
+}

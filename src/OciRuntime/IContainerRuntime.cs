@@ -1,0 +1,38 @@
+using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
+
+namespace CriOci.OciRuntime;
+
+/// <summary>
+/// The OCI runtime as the daemon uses it, in-process: everything that does not need a new
+/// process (state, kill, delete) is a library call; create and exec start one.
+/// </summary>
+public interface IContainerRuntime
+{
+    /// <summary>Creates the container from its bundle under a detached monitor that writes its output to <paramref name="logPath"/>; returns the init PID.</summary>
+    Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken);
+
+    /// <summary>Lets the created container's process run. FailedPrecondition when it is not in the created state.</summary>
+    Task StartAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The container's state, or null when the runtime does not know it.</summary>
+    RuntimeContainerState? GetState(string id);
+
+    /// <summary>Sends a signal to the container's init. Does nothing when it has exited.</summary>
+    void Kill(string id, int signal);
+
+    /// <summary>Waits until the container has stopped; false when <paramref name="timeout"/> ran out first.</summary>
+    Task<bool> WaitForExitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Kills if still running, then forgets the container. Idempotent.</summary>
+    Task DeleteAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Runs an extra process in the running container and collects its output.</summary>
+    Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>A container as the runtime sees it.</summary>
+public sealed record RuntimeContainerState(string Id, ContainerStatus Status, int Pid, DateTimeOffset Created, ContainerExitFile? Exit);
+
+/// <summary>The outcome of an exec.</summary>
+public sealed record ExecResult(int ExitCode, byte[] Stdout, byte[] Stderr);

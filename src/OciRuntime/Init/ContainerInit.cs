@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+
+namespace CriOci.OciRuntime.Init;
+
+/// <summary>
+/// `crioci-runtime init`: the first process of a new container. Its parent spawned it inside
+/// the container's namespaces; it builds the root file system, applies the process settings,
+/// reports ready, waits on the exec fifo until `start`, then becomes the user's process.
+/// Inherited descriptors: 0-2 stdio, <see cref="ExecFifoFd"/> the exec fifo (O_PATH),
+/// <see cref="SyncFd"/> the pipe to the parent.
+/// </summary>
+public static class ContainerInit
+{
+    public const int ExecFifoFd = 3;
+    public const int SyncFd = 4;
+
+    public static int Run(string bundle)
+    {
+        SyncPipe.SetCloseOnExec(SyncFd);
+        SyncPipe.SetCloseOnExec(ExecFifoFd);
+        ProcessSpec process;
+        string executable;
+        try
+        {
+            var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)
+                ?? throw new InitException("config.json is empty");
+            process = spec.Process ?? throw new InitException("config.json has no process");
+            var rootfs = spec.Root?.Path ?? throw new InitException("config.json has no root.path");
+            if (!Path.IsPathRooted(rootfs))
+            {
+                rootfs = Path.GetFullPath(Path.Combine(bundle, rootfs));
+            }
+            if (spec.Linux?.Namespaces?.Any(n => n.Type == "network" && string.IsNullOrEmpty(n.Path)) == true)
+            {
+                Loopback.BringUp();
+            }
+            RootfsSetup.Prepare(spec, rootfs);
+            RootfsSetup.PivotRoot(rootfs);
+            SetHostname(spec);
+            ApplySysctls(spec.Linux?.Sysctl);
+            RootfsSetup.MaskPaths(spec.Linux?.MaskedPaths);
+            RootfsSetup.MakeReadonly(spec.Linux?.ReadonlyPaths);
+            if (spec.Root.Readonly)
+            {
+                RootfsSetup.MakeRootReadonly();
+            }
+            ProcessSetup.ApplyLimits(process);
+            ProcessSetup.ChangeDirectory(process);
+            executable = ProcessSetup.ResolveExecutable(process);
+            ProcessSetup.ApplyCredentials(process);
+        }
+        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        {
+            SyncPipe.Send(SyncFd, SyncPipe.Error, exception.Message);
+            return 1;
+        }
+        SyncPipe.Send(SyncFd, SyncPipe.Ready);
+        LibC.close(SyncFd);
+
+        // Blocks until `start` opens the fifo for reading (runc's exec.fifo protocol).
+        var fifo = Errno.RetryOnInterrupt(() => LibC.open($"/proc/self/fd/{ExecFifoFd}", LibC.O_WRONLY | LibC.O_CLOEXEC, 0), "open", "exec fifo");
+        unsafe
+        {
+            byte zero = (byte)'0';
+            LibC.write(fifo, &zero, 1);
+        }
+        LibC.close(fifo);
+        LibC.close(ExecFifoFd);
+        try
+        {
+            ProcessSetup.Exec(executable, process);
+        }
+        catch (SyscallException exception)
+        {
+            Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
+        }
+        return 127;
+    }
+
+    private static void SetHostname(RuntimeSpec spec)
+    {
+        var hasUts = spec.Linux?.Namespaces?.Any(n => n.Type == "uts") == true;
+        if (spec.Hostname is { Length: > 0 } hostname)
+        {
+            if (!hasUts)
+            {
+                throw new InitException("hostname is set but the container has no UTS namespace");
+            }
+            var bytes = System.Text.Encoding.UTF8.GetBytes(hostname);
+            Errno.Check(LibC.sethostname(bytes, bytes.Length), "sethostname", hostname);
+        }
+        if (spec.Domainname is { Length: > 0 } domainname && hasUts)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(domainname);
+            Errno.Check(LibC.setdomainname(bytes, bytes.Length), "setdomainname", domainname);
+        }
+    }
+
+    private static void ApplySysctls(IReadOnlyDictionary<string, string>? sysctls)
+    {
+        foreach (var (key, value) in sysctls ?? new Dictionary<string, string>())
+        {
+            if (key.Length == 0 || key.StartsWith('/') || key.Contains("..", StringComparison.Ordinal))
+            {
+                throw new InitException($"linux.sysctl: invalid key {key}");
+            }
+            var path = "/proc/sys/" + key.Replace('.', '/');
+            try
+            {
+                File.WriteAllText(path, value.ToString(CultureInfo.InvariantCulture));
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw new InitException($"linux.sysctl {key}={value}: {exception.Message}", exception);
+            }
+        }
+    }
+}

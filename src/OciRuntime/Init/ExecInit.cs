@@ -1,0 +1,44 @@
+using System.Text.Json;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+
+namespace CriOci.OciRuntime.Init;
+
+/// <summary>
+/// `crioci-runtime exec-init`: starts an extra process in a running container. Its parent
+/// spawned it already inside the container's pid, ipc, uts and network namespaces; the mount
+/// namespace is entered here, because the parent must still find this executable on the host.
+/// Inherited descriptors: 0-2 stdio, <see cref="MountNamespaceFd"/>, <see cref="SyncFd"/>.
+/// </summary>
+public static class ExecInit
+{
+    public const int MountNamespaceFd = 3;
+    public const int SyncFd = 4;
+
+    public static int Run(string processFile)
+    {
+        SyncPipe.SetCloseOnExec(SyncFd);
+        SyncPipe.SetCloseOnExec(MountNamespaceFd);
+        try
+        {
+            var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
+                ?? throw new InitException("process file is empty");
+            // setns(CLONE_NEWNS) needs a thread that does not share its root with other threads.
+            Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
+            Errno.Check(LibC.setns(MountNamespaceFd, LibC.CLONE_NEWNS), "setns", "container mount namespace");
+            LibC.close(MountNamespaceFd);
+            ProcessSetup.ApplyLimits(process);
+            ProcessSetup.ChangeDirectory(process);
+            var executable = ProcessSetup.ResolveExecutable(process);
+            ProcessSetup.ApplyCredentials(process);
+            ProcessSetup.Exec(executable, process);
+            return 127;
+        }
+        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        {
+            SyncPipe.Send(SyncFd, SyncPipe.Error, exception.Message);
+            return 1;
+        }
+    }
+}

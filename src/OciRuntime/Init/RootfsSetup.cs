@@ -1,0 +1,142 @@
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+
+namespace CriOci.OciRuntime.Init;
+
+/// <summary>
+/// Builds the container's file system view inside its new mount namespace: the rootfs as a
+/// mount point, every mount of config.json, the default devices, then pivot_root (runc's
+/// rootfs_linux.go order).
+/// </summary>
+internal static class RootfsSetup
+{
+    public static void Prepare(RuntimeSpec spec, string rootfs)
+    {
+        // Keep what happens in here from propagating back to the host (and vice versa, unless
+        // the spec asks for shared): the default is rslave, as runc does.
+        Errno.Check(LibC.mount(null, "/", null, MountOptions.RootPropagation(spec.Linux?.RootfsPropagation), null), "mount", "/ (propagation)");
+        // pivot_root needs the new root to be a mount point.
+        Errno.Check(LibC.mount(rootfs, rootfs, null, LibC.MS_BIND | LibC.MS_REC, null), "bind mount rootfs", rootfs);
+
+        using var root = new RootedPath(rootfs);
+        var devBound = false;
+        foreach (var mount in spec.Mounts ?? [])
+        {
+            MountOne(root, mount);
+            devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
+        }
+        if (!devBound)
+        {
+            DeviceSetup.CreateDefaultDevices(root, spec.Linux?.Devices);
+        }
+    }
+
+    private static void MountOne(RootedPath root, MountSpec mount)
+    {
+        if (!mount.Destination.StartsWith('/'))
+        {
+            throw new InitException($"mount destination must be absolute: {mount.Destination}");
+        }
+        var options = MountOptions.Parse(mount.Type, mount.Options);
+        var sourceIsFile = options.Bind && mount.Source is not null && File.Exists(mount.Source) && !Directory.Exists(mount.Source);
+        var targetFd = sourceIsFile ? root.CreateFile(mount.Destination) : root.CreateDirectory(mount.Destination);
+        try
+        {
+            var target = RootedPath.ProcFdPath(targetFd);
+            var where = $"{mount.Destination} ({mount.Type ?? "bind"} from {mount.Source})";
+            if (options.Bind)
+            {
+                var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
+                Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);
+                // Flags such as ro on a bind mount only take effect on a remount.
+                var remountFlags = options.Flags & ~(LibC.MS_REMOUNT);
+                if (remountFlags != 0)
+                {
+                    Errno.Check(LibC.mount(null, target, null, LibC.MS_REMOUNT | LibC.MS_BIND | remountFlags, null), "remount", where);
+                }
+            }
+            else if (mount.Type == "cgroup")
+            {
+                throw new InitException($"mount {mount.Destination}: cgroup mounts are not supported yet");
+            }
+            else
+            {
+                Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, options.Data.Length > 0 ? options.Data : null), "mount", where);
+            }
+            if (options.Propagation != 0)
+            {
+                Errno.Check(LibC.mount(null, target, null, options.Propagation, null), "mount propagation", where);
+            }
+        }
+        finally
+        {
+            LibC.close(targetFd);
+        }
+    }
+
+    /// <summary>Makes <paramref name="rootfs"/> the root and detaches the old one (runc's pivotRoot).</summary>
+    public static void PivotRoot(string rootfs)
+    {
+        var oldRoot = Errno.Check(LibC.open("/", LibC.O_DIRECTORY | LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", "/");
+        var newRoot = Errno.Check(LibC.open(rootfs, LibC.O_DIRECTORY | LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", rootfs);
+        try
+        {
+            Errno.Check(LibC.fchdir(newRoot), "fchdir", rootfs);
+            // pivot_root(".", ".") stacks the old root on top of the new one, so no directory
+            // for it has to exist inside the container.
+            Errno.Check(LibC.pivot_root(".", "."), "pivot_root", rootfs);
+            Errno.Check(LibC.fchdir(oldRoot), "fchdir", "old root");
+            // Make the old root a slave first so the detach below cannot propagate to the host.
+            Errno.Check(LibC.mount(null, ".", null, LibC.MS_SLAVE | LibC.MS_REC, null), "mount", "old root (rslave)");
+            Errno.Check(LibC.umount2(".", LibC.MNT_DETACH), "umount2", "old root");
+            Errno.Check(LibC.chdir("/"), "chdir", "/");
+        }
+        finally
+        {
+            LibC.close(oldRoot);
+            LibC.close(newRoot);
+        }
+    }
+
+    /// <summary>Hides paths from the container (runtime-spec maskedPaths): /dev/null over files, an empty read-only tmpfs over directories.</summary>
+    public static void MaskPaths(IReadOnlyList<string>? paths)
+    {
+        foreach (var path in paths ?? [])
+        {
+            if (Directory.Exists(path))
+            {
+                Errno.Check(LibC.mount("tmpfs", path, "tmpfs", LibC.MS_RDONLY, null), "mask", path);
+            }
+            else if (File.Exists(path) || Path.Exists(path))
+            {
+                IgnoreMissing(LibC.mount("/dev/null", path, null, LibC.MS_BIND, null), "mask", path);
+            }
+        }
+    }
+
+    /// <summary>Makes paths read-only (runtime-spec readonlyPaths).</summary>
+    public static void MakeReadonly(IReadOnlyList<string>? paths)
+    {
+        foreach (var path in paths ?? [])
+        {
+            if (!Path.Exists(path))
+            {
+                continue;
+            }
+            Errno.Check(LibC.mount(path, path, null, LibC.MS_BIND | LibC.MS_REC, null), "bind", path);
+            Errno.Check(LibC.mount(null, path, null, LibC.MS_BIND | LibC.MS_REMOUNT | LibC.MS_RDONLY | LibC.MS_REC, null), "remount ro", path);
+        }
+    }
+
+    public static void MakeRootReadonly() =>
+        Errno.Check(LibC.mount(null, "/", null, LibC.MS_BIND | LibC.MS_REMOUNT | LibC.MS_RDONLY, null), "remount ro", "/");
+
+    private static void IgnoreMissing(int result, string call, string path)
+    {
+        if (result < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ENOENT)
+        {
+            Errno.Check(result, call, path);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+
+namespace CriOci.OciRuntime.Init;
+
+/// <summary>
+/// The one-line report a child sends its parent over an inherited pipe: "ready [detail]" or
+/// "error message". The child's end is close-on-exec, so a successful execve closes it and the
+/// parent reads end-of-file.
+/// </summary>
+public static unsafe class SyncPipe
+{
+    public const string Ready = "ready";
+    public const string Error = "error";
+
+    public static void Send(int fd, string kind, string? detail = null)
+    {
+        var line = detail is null ? kind + "\n" : $"{kind} {detail.ReplaceLineEndings(" ")}\n";
+        var bytes = Encoding.UTF8.GetBytes(line);
+        fixed (byte* pointer = bytes)
+        {
+            var offset = 0;
+            while (offset < bytes.Length)
+            {
+                var written = LibC.write(fd, pointer + offset, (nuint)(bytes.Length - offset));
+                if (written < 0)
+                {
+                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    return; // The parent is gone; nobody is left to tell.
+                }
+                offset += (int)written;
+            }
+        }
+    }
+
+    /// <summary>Reads until end-of-file (blocking); null when the child closed without a word.</summary>
+    public static string? ReadAll(int fd)
+    {
+        var buffer = new byte[4096];
+        var text = new StringBuilder();
+        fixed (byte* pointer = buffer)
+        {
+            while (true)
+            {
+                var read = LibC.read(fd, pointer, (nuint)buffer.Length);
+                if (read < 0)
+                {
+                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    Errno.Check(-1, "read", "sync pipe");
+                }
+                if (read == 0)
+                {
+                    break;
+                }
+                text.Append(Encoding.UTF8.GetString(buffer, 0, (int)read));
+            }
+        }
+        var result = text.ToString().Trim();
+        return result.Length == 0 ? null : result;
+    }
+
+    public static void SetCloseOnExec(int fd) =>
+        Errno.Check(LibC.fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC), "fcntl FD_CLOEXEC", $"fd {fd}");
+}

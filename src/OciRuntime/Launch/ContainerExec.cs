@@ -1,0 +1,193 @@
+using System.Text.Json;
+using CriOci.Core;
+using CriOci.OciRuntime.Init;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
+using Microsoft.Win32.SafeHandles;
+
+namespace CriOci.OciRuntime.Launch;
+
+/// <summary>
+/// Runs an extra process in a running container (runc exec): `crioci-runtime exec-init` is
+/// spawned inside the init's pid, ipc, uts and network namespaces, enters the mount namespace
+/// itself, applies the process's user and capabilities and execs the command.
+/// </summary>
+internal static class ContainerExec
+{
+    /// <summary>CRI implementations cap ExecSync output; kubelet itself keeps far less for probes.</summary>
+    private const int MaxOutputBytes = 16 * 1024 * 1024;
+
+    private static readonly (string Name, int Flag)[] JoinedNamespaces =
+    [
+        ("ipc", LibC.CLONE_NEWIPC),
+        ("uts", LibC.CLONE_NEWUTS),
+        ("net", LibC.CLONE_NEWNET),
+        ("pid", LibC.CLONE_NEWPID),
+    ];
+
+    public static async Task<ExecResult> RunAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
+        ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (state is null)
+        {
+            throw new NotFoundException($"container {directory.Id} not found");
+        }
+        if (state.Status != ContainerStatus.Running)
+        {
+            throw new FailedPreconditionException($"container {directory.Id} is {state.Status.ToSpecString()}, not running");
+        }
+        var processFile = Path.Combine(directory.Path, $"exec-{Guid.NewGuid():N}.json");
+        AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        try
+        {
+            var spawned = Spawn(runtimeExecutable, state.Pid, processFile);
+            return await CollectAsync(spawned, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(processFile);
+        }
+    }
+
+    private sealed record SpawnedExec(int Pid, FileStream Stdout, FileStream Stderr, int SyncRead);
+
+    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile)
+    {
+        var joins = new List<NamespaceJoin>();
+        foreach (var (name, flag) in JoinedNamespaces)
+        {
+            var path = $"/proc/{initPid}/ns/{name}";
+            // Entering a namespace we are already in is harmless but costs a syscall; host
+            // namespaces (hostNetwork, hostPID) are skipped this way.
+            if (!SameNamespace(path, $"/proc/self/ns/{name}"))
+            {
+                joins.Add(new NamespaceJoin(flag, path));
+            }
+        }
+        var mountNs = Errno.Check(LibC.open($"/proc/{initPid}/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/mnt");
+        var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+        var (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
+        var (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
+        var (syncRead, syncWrite) = ContainerRuntime.CreatePipe();
+        try
+        {
+            var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
+                [runtimeExecutable, "exec-init", processFile],
+                ["PATH=" + SpecDefaults.DefaultPath],
+                [devNull, stdoutWrite, stderrWrite, mountNs, syncWrite],
+                joins));
+            return new SpawnedExec(pid, ReadStream(stdoutRead), ReadStream(stderrRead), syncRead);
+        }
+        catch
+        {
+            LibC.close(stdoutRead);
+            LibC.close(stderrRead);
+            LibC.close(syncRead);
+            throw;
+        }
+        finally
+        {
+            LibC.close(stdoutWrite);
+            LibC.close(stderrWrite);
+            LibC.close(syncWrite);
+            LibC.close(mountNs);
+            LibC.close(devNull);
+        }
+    }
+
+    private static async Task<ExecResult> CollectAsync(SpawnedExec exec, string id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var stdout = exec.Stdout;
+        using var stderr = exec.Stderr;
+        var syncTask = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                return SyncPipe.ReadAll(exec.SyncRead);
+            }
+            finally
+            {
+                LibC.close(exec.SyncRead);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var stdoutTask = ReadCappedAsync(stdout);
+        var stderrTask = ReadCappedAsync(stderr);
+        var exitTask = Task.Factory.StartNew(() =>
+        {
+            int status;
+            while (LibC.waitpid(exec.Pid, out status, 0) < 0
+                && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EINTR)
+            {
+            }
+            return LibC.ExitCodeFromWaitStatus(status, out _);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var timedOut = false;
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            if (timeout > TimeSpan.Zero)
+            {
+                limit.CancelAfter(timeout);
+            }
+            try
+            {
+                await exitTask.WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller's deadline or the CRI timeout: the command must not outlive it.
+                LibC.kill(exec.Pid, 9);
+                await exitTask.ConfigureAwait(false);
+                timedOut = !cancellationToken.IsCancellationRequested;
+                if (!timedOut)
+                {
+                    throw;
+                }
+            }
+        }
+        var report = await syncTask.ConfigureAwait(false);
+        if (report is not null && report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal))
+        {
+            throw new ContainerCannotRunException($"exec in container {id}: {report[(SyncPipe.Error.Length + 1)..]}");
+        }
+        if (timedOut)
+        {
+            throw new DeadlineExceededException($"command timed out after {timeout.TotalSeconds}s in container {id}");
+        }
+        // Background children of the command may keep the pipes open; do not wait for them long.
+        var output = await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+        return new ExecResult(exitTask.Result, output[0], output[1]);
+    }
+
+    private static FileStream ReadStream(int fd) =>
+        new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+
+    private static Task<byte[]> ReadCappedAsync(Stream stream) => Task.Factory.StartNew(() =>
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length < MaxOutputBytes)
+            {
+                buffer.Write(chunk, 0, (int)Math.Min(read, MaxOutputBytes - buffer.Length));
+            }
+        }
+        return buffer.ToArray();
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static bool SameNamespace(string a, string b)
+    {
+        try
+        {
+            return new FileInfo(a).LinkTarget == new FileInfo(b).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text.Json;
+using CriOci.OciRuntime.Init;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
+
+namespace CriOci.OciRuntime.Launch;
+
+/// <summary>The standard streams a container's init gets (descriptors owned by the caller).</summary>
+public sealed record InitStdio(int Stdin, int Stdout, int Stderr);
+
+/// <summary>
+/// The OCI "create" operation: spawns `crioci-runtime init` inside the container's namespaces,
+/// waits for it to report that the container is set up, and records state.json. The init is
+/// the caller's child: the monitor (or runc's caller, for the CLI) reaps it.
+/// </summary>
+public static class ContainerLauncher
+{
+    private static readonly (string Type, int Flag)[] NamespaceFlags =
+    [
+        ("user", LibC.CLONE_NEWUSER),
+        ("ipc", LibC.CLONE_NEWIPC),
+        ("uts", LibC.CLONE_NEWUTS),
+        ("network", LibC.CLONE_NEWNET),
+        ("pid", LibC.CLONE_NEWPID),
+        ("cgroup", LibC.CLONE_NEWCGROUP),
+        ("time", LibC.CLONE_NEWTIME),
+        ("mount", LibC.CLONE_NEWNS),
+    ];
+
+    public static ContainerStateFile Create(string stateRoot, string id, string bundle, InitStdio stdio, string runtimeExecutable)
+    {
+        ContainerId.Validate(id);
+        bundle = Path.GetFullPath(bundle);
+        var spec = LoadSpec(bundle);
+        var state = new StateDirectory(stateRoot, id);
+        if (state.Exists)
+        {
+            throw new Core.AlreadyExistsException($"container {id} already exists");
+        }
+        Directory.CreateDirectory(state.Path);
+        var created = false;
+        try
+        {
+            var result = SpawnInit(spec, state, bundle, stdio, runtimeExecutable);
+            created = true;
+            return result;
+        }
+        finally
+        {
+            if (!created)
+            {
+                Directory.Delete(state.Path, recursive: true);
+            }
+        }
+    }
+
+    public static RuntimeSpec LoadSpec(string bundle)
+    {
+        var path = Path.Combine(bundle, "config.json");
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), OciJsonContext.Default.RuntimeSpec)
+                ?? throw new Core.InvalidArgumentException($"{path} is empty");
+        }
+        catch (JsonException exception)
+        {
+            throw new Core.InvalidArgumentException($"{path}: {exception.Message}");
+        }
+        catch (FileNotFoundException)
+        {
+            throw new Core.NotFoundException($"bundle {bundle} has no config.json");
+        }
+    }
+
+    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable)
+    {
+        var (joins, unshareFlags) = Namespaces(spec);
+        if ((unshareFlags & LibC.CLONE_NEWUSER) != 0)
+        {
+            throw new Core.InvalidArgumentException("user namespaces are not supported yet");
+        }
+        // A FIFO only root may open for reading: `start` opens it, the init writes to it.
+        Errno.Check(LibC.mkfifo(state.ExecFifo, 0x192 /* 0622 */), "mkfifo", state.ExecFifo);
+        Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, 0, 0, 0), "chown", state.ExecFifo);
+        var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
+        var pipe = stackalloc int[2];
+        Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");
+        int pid;
+        try
+        {
+            pid = ProcessSpawner.Spawn(new SpawnRequest(
+                runtimeExecutable,
+                [runtimeExecutable, "init", bundle],
+                ["PATH=" + SpecDefaults.DefaultPath],
+                [stdio.Stdin, stdio.Stdout, stdio.Stderr, fifo, pipe[1]],
+                joins,
+                unshareFlags));
+        }
+        finally
+        {
+            LibC.close(pipe[1]);
+            LibC.close(fifo);
+        }
+        string? report;
+        try
+        {
+            report = SyncPipe.ReadAll(pipe[0]);
+        }
+        finally
+        {
+            LibC.close(pipe[0]);
+        }
+        if (report != SyncPipe.Ready)
+        {
+            LibC.kill(pid, 9);
+            LibC.waitpid(pid, out _, 0);
+            var message = report is null ? "container init exited without a report"
+                : report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report;
+            throw new ContainerCannotRunException(message);
+        }
+        var stateFile = new ContainerStateFile(state.Id, bundle, pid, ProcStat.StartTime(pid) ?? 0, DateTimeOffset.UtcNow, spec.Annotations);
+        state.WriteState(stateFile);
+        return stateFile;
+    }
+
+    /// <summary>Namespaces to join by path, and the CLONE_NEW* flags of those to create.</summary>
+    public static (IReadOnlyList<NamespaceJoin> Joins, int UnshareFlags) Namespaces(RuntimeSpec spec)
+    {
+        var joins = new List<NamespaceJoin>();
+        var flags = 0;
+        foreach (var ns in spec.Linux?.Namespaces ?? [])
+        {
+            var flag = NamespaceFlags.FirstOrDefault(n => n.Type == ns.Type).Flag;
+            if (flag == 0)
+            {
+                throw new Core.InvalidArgumentException($"linux.namespaces: unknown type {ns.Type}");
+            }
+            if (string.IsNullOrEmpty(ns.Path))
+            {
+                flags |= flag;
+            }
+            else
+            {
+                joins.Add(new NamespaceJoin(flag, ns.Path));
+            }
+        }
+        // Join in the order runc uses: user first, mount last (a later path may live in it).
+        joins.Sort((a, b) => Order(a.CloneFlag).CompareTo(Order(b.CloneFlag)));
+        return (joins, flags);
+    }
+
+    private static int Order(int flag) => Array.FindIndex(NamespaceFlags, n => n.Flag == flag);
+}
+
+/// <summary>The container could not be set up or its process could not be started (CRI reason ContainerCannotRun).</summary>
+public sealed class ContainerCannotRunException(string message) : Core.CriOciException(message);

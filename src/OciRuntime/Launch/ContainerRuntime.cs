@@ -1,0 +1,251 @@
+using System.Globalization;
+using CriOci.Core;
+using CriOci.OciRuntime.Init;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
+
+namespace CriOci.OciRuntime.Launch;
+
+/// <param name="RuntimeExecutable">The crioci-runtime binary started for monitors and execs.</param>
+/// <param name="StateRoot">Where per-container runtime state lives (tmpfs).</param>
+public sealed record RuntimeOptions(string RuntimeExecutable, string StateRoot);
+
+/// <summary>The daemon's in-process OCI runtime (see <see cref="IContainerRuntime"/>).</summary>
+public sealed class ContainerRuntime : IContainerRuntime
+{
+    private static readonly TimeSpan ExitPollInterval = TimeSpan.FromMilliseconds(10);
+    private readonly RuntimeOptions _options;
+
+    public ContainerRuntime(RuntimeOptions options)
+    {
+        _options = options;
+        Directory.CreateDirectory(options.StateRoot);
+    }
+
+    public async Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken)
+    {
+        ContainerId.Validate(id);
+        var (syncRead, syncWrite) = CreatePipe();
+        int stage1;
+        try
+        {
+            var args = new List<string>
+            {
+                _options.RuntimeExecutable, "monitor", "--root", _options.StateRoot, "--id", id,
+                "--bundle", bundle, "--sync-fd", "3",
+            };
+            if (logPath is not null)
+            {
+                args.AddRange(["--log", logPath]);
+            }
+            var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+            try
+            {
+                stage1 = ProcessSpawner.Spawn(new SpawnRequest(_options.RuntimeExecutable, args,
+                    ["PATH=" + SpecDefaults.DefaultPath], [devNull, devNull, devNull, syncWrite]));
+            }
+            finally
+            {
+                LibC.close(devNull);
+            }
+        }
+        finally
+        {
+            LibC.close(syncWrite);
+        }
+        // The report comes after the init has set up the container; do not hold a pool thread
+        // hostage while it blocks in read(2).
+        var report = await Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                LibC.waitpid(stage1, out _, 0);
+                return SyncPipe.ReadAll(syncRead);
+            }
+            finally
+            {
+                LibC.close(syncRead);
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+
+        if (report is not null && report.StartsWith(SyncPipe.Ready + " ", StringComparison.Ordinal)
+            && int.TryParse(report.AsSpan(SyncPipe.Ready.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return pid;
+        }
+        var message = report ?? "monitor exited without a report";
+        if (message.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal))
+        {
+            message = message[(SyncPipe.Error.Length + 1)..];
+        }
+        if (message.StartsWith("cannot-run ", StringComparison.Ordinal))
+        {
+            throw new ContainerCannotRunException(message["cannot-run ".Length..]);
+        }
+        if (message.StartsWith("failed ", StringComparison.Ordinal))
+        {
+            message = message["failed ".Length..];
+        }
+        throw new UnavailableException($"create container {id}: {message}");
+    }
+
+    public async Task StartAsync(string id, CancellationToken cancellationToken)
+    {
+        var state = StateOf(id);
+        var current = GetState(id) ?? throw new NotFoundException($"container {id} not found");
+        if (current.Status != ContainerStatus.Created)
+        {
+            throw new FailedPreconditionException($"container {id} is {current.Status.ToSpecString()}, not created");
+        }
+        // O_NONBLOCK: opening never waits; the init writes one byte once it sees a reader.
+        var fifo = LibC.open(state.ExecFifo, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+        if (fifo < 0)
+        {
+            throw new FailedPreconditionException($"container {id} was already started");
+        }
+        var initStartTime = state.ReadState()?.InitStartTime ?? 0;
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (true)
+            {
+                var read = ReadOne(fifo);
+                if (read > 0)
+                {
+                    break;
+                }
+                if (!ProcStat.IsSameLiveProcess(current.Pid, initStartTime))
+                {
+                    throw new ContainerCannotRunException($"container {id} exited before it started");
+                }
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new DeadlineExceededException($"container {id} did not start within 10s");
+                }
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            LibC.close(fifo);
+        }
+        File.Delete(state.ExecFifo);
+    }
+
+    private static unsafe int ReadOne(int fd)
+    {
+        byte value;
+        return (int)LibC.read(fd, &value, 1);
+    }
+
+    public RuntimeContainerState? GetState(string id)
+    {
+        var directory = StateOf(id);
+        var state = directory.ReadState();
+        if (state is null)
+        {
+            return null;
+        }
+        var exit = directory.ReadExit();
+        if (exit is not null)
+        {
+            return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created, exit);
+        }
+        if (ProcStat.IsSameLiveProcess(state.InitPid, state.InitStartTime))
+        {
+            var status = File.Exists(directory.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+            return new RuntimeContainerState(id, status, state.InitPid, state.Created, null);
+        }
+        // The init is gone but nothing recorded how: its monitor died with it. Report the
+        // conventional "unknown" exit rather than pretending it still runs.
+        return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created,
+            new ContainerExitFile(255, 0, DateTimeOffset.UtcNow, false));
+    }
+
+    public void Kill(string id, int signal)
+    {
+        var state = StateOf(id).ReadState();
+        if (state is null || StateOf(id).ReadExit() is not null || !ProcStat.IsSameLiveProcess(state.InitPid, state.InitStartTime))
+        {
+            return;
+        }
+        if (LibC.kill(state.InitPid, signal) < 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno != Errno.ESRCH)
+            {
+                throw new SyscallException(errno, "kill", $"container {id} pid {state.InitPid}");
+            }
+        }
+    }
+
+    public async Task<bool> WaitForExitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var state = GetState(id);
+            if (state is null || state.Status == ContainerStatus.Stopped)
+            {
+                return true;
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(ExitPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var state = GetState(id);
+        if (state is null)
+        {
+            DeleteStateDirectory(id);
+            return;
+        }
+        if (state.Status != ContainerStatus.Stopped)
+        {
+            Kill(id, 9);
+            if (!await WaitForExitAsync(id, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false))
+            {
+                throw new UnavailableException($"container {id} did not die after SIGKILL");
+            }
+        }
+        DeleteStateDirectory(id);
+    }
+
+    private void DeleteStateDirectory(string id)
+    {
+        var path = StateOf(id).Path;
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    /// <summary>The bundle directory the container was created from, or null.</summary>
+    public string? Bundle(string id) => StateOf(id).ReadState()?.Bundle;
+
+    public Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ContainerExec.RunAsync(_options.RuntimeExecutable, StateOf(id), GetState(id), process, timeout, cancellationToken);
+
+    private StateDirectory StateOf(string id)
+    {
+        ContainerId.Validate(id);
+        return new StateDirectory(_options.StateRoot, id);
+    }
+
+    internal static (int Read, int Write) CreatePipe()
+    {
+        unsafe
+        {
+            var fds = stackalloc int[2];
+            Errno.Check(LibC.pipe2(fds, LibC.O_CLOEXEC), "pipe2");
+            return (fds[0], fds[1]);
+        }
+    }
+}

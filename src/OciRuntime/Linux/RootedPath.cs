@@ -1,0 +1,108 @@
+using CriOci.OciRuntime.Linux.Interop;
+
+namespace CriOci.OciRuntime.Linux;
+
+/// <summary>
+/// Resolves and creates paths inside a container's root file system so that no symlink in the
+/// image can redirect them outside it: every lookup is openat2(RESOLVE_IN_ROOT), which treats
+/// the rootfs as "/" for absolute symlinks and "..". Mounts then target the resolved
+/// descriptor through /proc/self/fd, never the path string again (the runc CVE-2021-30465 race).
+/// </summary>
+public sealed class RootedPath : IDisposable
+{
+    private const ulong Resolve = LibC.RESOLVE_IN_ROOT | LibC.RESOLVE_NO_MAGICLINKS;
+
+    private readonly int _rootFd;
+
+    public RootedPath(string rootfs)
+    {
+        RootPath = rootfs;
+        _rootFd = Errno.Check(LibC.open(rootfs, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), "open rootfs", rootfs);
+    }
+
+    public string RootPath { get; }
+
+    /// <summary>Opens an existing path inside the root as O_PATH; returns -1 with ENOENT.</summary>
+    public int TryOpen(string path, int flags = LibC.O_PATH)
+    {
+        var how = new LibC.OpenHow { Flags = (ulong)(flags | LibC.O_CLOEXEC), Resolve = Resolve };
+        var fd = LibC.openat2(_rootFd, Relative(path), ref how);
+        if (fd < 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno == Errno.ENOENT)
+            {
+                return -1;
+            }
+            throw new SyscallException(errno, "openat2", Path.Combine(RootPath, Relative(path)));
+        }
+        return fd;
+    }
+
+    /// <summary>mkdir -p inside the root; returns an O_PATH descriptor of the directory.</summary>
+    public int CreateDirectory(string path, uint mode = 0x1ED /* 0755 */)
+    {
+        var relative = Relative(path);
+        var existing = TryOpen(relative, LibC.O_PATH | LibC.O_DIRECTORY);
+        if (existing >= 0)
+        {
+            return existing;
+        }
+        var parent = Path.GetDirectoryName(relative) ?? "";
+        var name = Path.GetFileName(relative);
+        var parentFd = parent.Length == 0 ? LibC.dup(_rootFd) : CreateDirectory(parent, mode);
+        try
+        {
+            if (LibC.mkdirat(parentFd, name, mode) < 0)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno != Errno.EEXIST)
+                {
+                    throw new SyscallException(errno, "mkdirat", Path.Combine(RootPath, relative));
+                }
+            }
+        }
+        finally
+        {
+            LibC.close(parentFd);
+        }
+        var created = TryOpen(relative, LibC.O_PATH | LibC.O_DIRECTORY);
+        if (created < 0)
+        {
+            throw new SyscallException(Errno.ENOENT, "open created directory", Path.Combine(RootPath, relative));
+        }
+        return created;
+    }
+
+    /// <summary>Creates an empty file (and its parents) when missing; returns an O_PATH descriptor.</summary>
+    public int CreateFile(string path, uint mode = 0x1A4 /* 0644 */)
+    {
+        var relative = Relative(path);
+        var existing = TryOpen(relative);
+        if (existing >= 0)
+        {
+            return existing;
+        }
+        var parent = Path.GetDirectoryName(relative) ?? "";
+        if (parent.Length > 0)
+        {
+            LibC.close(CreateDirectory(parent));
+        }
+        var how = new LibC.OpenHow
+        {
+            Flags = (ulong)(LibC.O_CREAT | LibC.O_RDONLY | LibC.O_CLOEXEC),
+            Mode = mode,
+            Resolve = Resolve,
+        };
+        var fd = Errno.Check(LibC.openat2(_rootFd, relative, ref how), "create", Path.Combine(RootPath, relative));
+        LibC.close(fd);
+        return TryOpen(relative);
+    }
+
+    /// <summary>The descriptor's path for mount(2): the kernel follows it to the resolved inode.</summary>
+    public static string ProcFdPath(int fd) => $"/proc/self/fd/{fd}";
+
+    public static string Relative(string path) => path.TrimStart('/');
+
+    public void Dispose() => LibC.close(_rootFd);
+}

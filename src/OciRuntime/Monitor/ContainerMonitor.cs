@@ -1,0 +1,176 @@
+using System.Globalization;
+using CriOci.OciRuntime.Init;
+using CriOci.OciRuntime.Launch;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.State;
+
+namespace CriOci.OciRuntime.Monitor;
+
+/// <summary>What a monitor is started with.</summary>
+public sealed record MonitorArguments(string StateRoot, string Id, string Bundle, string? LogPath, int SyncFd);
+
+/// <summary>
+/// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container,
+/// copies the container's stdout and stderr into the CRI log, reaps the init and records its
+/// exit in exit.json. It runs in its own session, detached from the daemon, so the daemon can
+/// be restarted or killed without the container noticing.
+/// </summary>
+public static class ContainerMonitor
+{
+    /// <summary>
+    /// First stage, run as the daemon's child: start the real monitor in a new session and exit
+    /// at once, so the daemon reaps this short-lived process and the monitor is re-parented
+    /// to the system's init, never becoming a zombie of the daemon.
+    /// </summary>
+    public static int Detach(MonitorArguments arguments, string runtimeExecutable)
+    {
+        var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+        try
+        {
+            var args = new List<string>
+            {
+                runtimeExecutable, "monitor", "--detached",
+                "--root", arguments.StateRoot, "--id", arguments.Id, "--bundle", arguments.Bundle,
+                "--sync-fd", "3",
+            };
+            if (arguments.LogPath is not null)
+            {
+                args.AddRange(["--log", arguments.LogPath]);
+            }
+            ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, args, ["PATH=" + Spec.SpecDefaults.DefaultPath],
+                [devNull, devNull, devNull, arguments.SyncFd], NewSession: true));
+            return 0;
+        }
+        catch (SyscallException exception)
+        {
+            SyncPipe.Send(arguments.SyncFd, SyncPipe.Error, $"start monitor: {exception.Message}");
+            return 1;
+        }
+        finally
+        {
+            LibC.close(devNull);
+        }
+    }
+
+    public static int Run(MonitorArguments arguments, string runtimeExecutable)
+    {
+        SyncPipe.SetCloseOnExec(arguments.SyncFd);
+        // Processes the container leaves behind are re-parented here rather than to the
+        // system's init, so the monitor reaps them.
+        LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+        CriLogWriter? log = null;
+        int devNull, stdoutRead, stdoutWrite, stderrRead, stderrWrite;
+        ContainerStateFile state;
+        try
+        {
+            devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+            (stdoutRead, stdoutWrite) = Pipe();
+            (stderrRead, stderrWrite) = Pipe();
+            if (arguments.LogPath is not null)
+            {
+                log = CriLogWriter.Open(arguments.LogPath);
+            }
+            state = ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle,
+                new InitStdio(devNull, stdoutWrite, stderrWrite), runtimeExecutable);
+        }
+        catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException)
+        {
+            var kind = exception is ContainerCannotRunException ? "cannot-run" : "failed";
+            SyncPipe.Send(arguments.SyncFd, SyncPipe.Error, $"{kind} {exception.Message}");
+            LibC.close(arguments.SyncFd);
+            log?.Dispose();
+            return 1;
+        }
+        LibC.close(stdoutWrite);
+        LibC.close(stderrWrite);
+        LibC.close(devNull);
+        SyncPipe.Send(arguments.SyncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
+        LibC.close(arguments.SyncFd);
+
+        var pumps = new[]
+        {
+            StartPump(stdoutRead, log is null ? null : new CriLogStream(log, "stdout")),
+            StartPump(stderrRead, log is null ? null : new CriLogStream(log, "stderr")),
+        };
+        var (exitCode, signal) = WaitForInit(state.InitPid);
+        // Output still in the pipes belongs before the exit record; processes that outlived
+        // the init (only possible without a private PID namespace) must not hold us forever.
+        foreach (var pump in pumps)
+        {
+            pump.Join(TimeSpan.FromSeconds(2));
+        }
+        new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
+            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: false));
+        log?.Dispose();
+        return 0;
+    }
+
+    private static (int Read, int Write) Pipe()
+    {
+        unsafe
+        {
+            var fds = stackalloc int[2];
+            Errno.Check(LibC.pipe2(fds, LibC.O_CLOEXEC), "pipe2", "container output");
+            return (fds[0], fds[1]);
+        }
+    }
+
+    private static (int ExitCode, int Signal) WaitForInit(int initPid)
+    {
+        while (true)
+        {
+            var pid = LibC.waitpid(-1, out var status, 0);
+            if (pid < 0)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                // ECHILD: the init is gone without us seeing it; report the conventional unknown code.
+                return (255, 0);
+            }
+            if (pid == initPid)
+            {
+                var exitCode = LibC.ExitCodeFromWaitStatus(status, out var signal);
+                // Reap whatever else has already exited, without blocking.
+                while (LibC.waitpid(-1, out _, LibC.WNOHANG) > 0)
+                {
+                }
+                return (exitCode, signal);
+            }
+        }
+    }
+
+    private static Thread StartPump(int fd, CriLogStream? stream)
+    {
+        var thread = new Thread(() => Pump(fd, stream)) { IsBackground = true, Name = "crioci-log" };
+        thread.Start();
+        return thread;
+    }
+
+    private static unsafe void Pump(int fd, CriLogStream? stream)
+    {
+        var buffer = new byte[32 * 1024];
+        fixed (byte* pointer = buffer)
+        {
+            while (true)
+            {
+                var read = LibC.read(fd, pointer, (nuint)buffer.Length);
+                if (read < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EINTR)
+                {
+                    continue;
+                }
+                if (read <= 0)
+                {
+                    break;
+                }
+                stream?.Append(buffer.AsSpan(0, (int)read));
+            }
+        }
+        stream?.Flush();
+        LibC.close(fd);
+    }
+}

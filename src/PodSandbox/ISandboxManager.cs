@@ -1,0 +1,59 @@
+using CriOci.Cri.V1;
+
+namespace CriOci.PodSandbox;
+
+/// <summary>
+/// Pods and their containers on this node. The CRI server validates requests and delegates
+/// here; the CRI messages are the vocabulary (as in containerd's CRI plugin), the behaviour
+/// (namespaces, bundles, processes, state on disk) lives behind this interface.
+/// Errors are CriOci.Core exceptions: NotFound, AlreadyExists, InvalidArgument, FailedPrecondition.
+/// </summary>
+public interface ISandboxManager
+{
+    /// <summary>Creates the pod's namespaces and files; returns the new pod ID.</summary>
+    Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler, CancellationToken cancellationToken);
+
+    /// <summary>Stops every container of the pod and releases its network. Idempotent.</summary>
+    Task StopPodSandboxAsync(string podSandboxId, CancellationToken cancellationToken);
+
+    /// <summary>Removes the pod, its containers and everything left of them. Idempotent.</summary>
+    Task RemovePodSandboxAsync(string podSandboxId, CancellationToken cancellationToken);
+
+    PodSandboxStatusResponse PodSandboxStatus(string podSandboxId, bool verbose);
+
+    IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter);
+
+    /// <summary>Writes the container's bundle and creates it (its init waits for Start); returns its ID.</summary>
+    Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken);
+
+    Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Stop signal, then SIGKILL after <paramref name="timeout"/>. Idempotent.</summary>
+    Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Stops if needed and removes the container. Idempotent.</summary>
+    Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    ContainerStatusResponse ContainerStatus(string containerId, bool verbose);
+
+    IReadOnlyList<Container> ListContainers(ContainerFilter? filter);
+
+    /// <summary>Runs a command in the container; a zero timeout means no limit.</summary>
+    Task<ExecSyncResponse> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>True when some container was created from the image (RemoveImage refuses those).</summary>
+    bool IsImageInUse(string imageId);
+}
+
+/// <summary>The parts of an image a container is built from, resolved by the image service.</summary>
+/// <param name="LayerDirectories">Unpacked layers, topmost first (overlay lowerdir order).</param>
+public sealed record ContainerImage(
+    string Id,
+    string Reference,
+    IReadOnlyList<string> LayerDirectories,
+    string? User,
+    IReadOnlyList<string> Env,
+    IReadOnlyList<string> Entrypoint,
+    IReadOnlyList<string> Cmd,
+    string? WorkingDir,
+    string? StopSignal);
