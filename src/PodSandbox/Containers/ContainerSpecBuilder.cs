@@ -1,0 +1,203 @@
+using CriOci.Core;
+using CriOci.Cri.V1;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Spec;
+
+namespace CriOci.PodSandbox.Containers;
+
+/// <summary>
+/// Generates a container's OCI config.json from its CRI config, its pod and its image. Pure:
+/// no file system or process is touched, so every rule is unit-tested (containerd keeps spec
+/// generation side-effect free for the same reason).
+/// </summary>
+public static class ContainerSpecBuilder
+{
+    public const string RootfsDirectory = "rootfs";
+
+    public static RuntimeSpec Build(ContainerSpecInput input)
+    {
+        var config = input.Config;
+        var security = config.Linux?.SecurityContext;
+        var privileged = security?.Privileged == true;
+        if (config.Tty)
+        {
+            throw new InvalidArgumentException("config.tty: terminal containers are not supported yet");
+        }
+        var hostNetwork = input.Sandbox.NetworkNamespace is null;
+
+        return new RuntimeSpec
+        {
+            Process = new ProcessSpec
+            {
+                Args = ContainerCommand.Resolve(config.Command, config.Args, input.Image.Entrypoint, input.Image.Cmd),
+                Env = ContainerCommand.MergeEnvironment(input.Image.Env, config.Envs.Select(e => (e.Key, e.Value))),
+                Cwd = NonEmpty(config.WorkingDir) ?? NonEmpty(input.Image.WorkingDir) ?? "/",
+                User = new UserSpec { Uid = input.User.Uid, Gid = input.User.Gid, AdditionalGids = input.User.AdditionalGids },
+                Capabilities = BuildCapabilities(security, privileged),
+                NoNewPrivileges = security?.NoNewPrivs == true,
+                OomScoreAdj = config.Linux?.Resources is { } resources && resources.OomScoreAdj != 0 ? (int)resources.OomScoreAdj : null,
+            },
+            Root = new RootSpec { Path = RootfsDirectory, Readonly = security?.ReadonlyRootfs == true },
+            Hostname = hostNetwork ? null : NonEmpty(input.SandboxConfig.Hostname) ?? input.SandboxConfig.Metadata?.Name,
+            Mounts = BuildMounts(input, privileged),
+            Annotations = BuildAnnotations(input),
+            Linux = new LinuxSpec
+            {
+                Namespaces = BuildNamespaces(input),
+                MaskedPaths = privileged ? [] : security?.MaskedPaths is { Count: > 0 } masked ? masked : SpecDefaults.MaskedPaths,
+                ReadonlyPaths = privileged ? [] : security?.ReadonlyPaths is { Count: > 0 } readOnly ? readOnly : SpecDefaults.ReadonlyPaths,
+                Sysctl = input.SandboxConfig.Linux?.Sysctls is { Count: > 0 } sysctls ? new Dictionary<string, string>(sysctls) : null,
+            },
+        };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static CapabilitiesSpec BuildCapabilities(LinuxContainerSecurityContext? security, bool privileged)
+    {
+        IReadOnlyList<string> caps;
+        if (privileged)
+        {
+            caps = Capabilities.All;
+        }
+        else
+        {
+            var set = new List<string>(SpecDefaults.Capabilities);
+            var add = security?.Capabilities?.AddCapabilities ?? [];
+            var drop = security?.Capabilities?.DropCapabilities ?? [];
+            if (add.Any(IsAll))
+            {
+                set = [.. Capabilities.All];
+            }
+            else
+            {
+                set.AddRange(add.Select(Normalize));
+            }
+            if (drop.Any(IsAll))
+            {
+                set.Clear();
+                set.AddRange(add.Where(c => !IsAll(c)).Select(Normalize));
+            }
+            else
+            {
+                var dropped = drop.Select(Normalize).ToHashSet(StringComparer.Ordinal);
+                set.RemoveAll(dropped.Contains);
+            }
+            caps = set.Distinct(StringComparer.Ordinal).ToList();
+        }
+        return new CapabilitiesSpec { Bounding = caps, Effective = caps, Permitted = caps };
+    }
+
+    private static bool IsAll(string capability) => string.Equals(capability, "ALL", StringComparison.OrdinalIgnoreCase);
+
+    private static string Normalize(string capability)
+    {
+        var upper = capability.ToUpperInvariant();
+        var name = upper.StartsWith("CAP_", StringComparison.Ordinal) ? upper : "CAP_" + upper;
+        return Capabilities.Number(name) is null ? throw new InvalidArgumentException($"unknown capability {capability}") : name;
+    }
+
+    private static List<NamespaceSpec> BuildNamespaces(ContainerSpecInput input)
+    {
+        var pidMode = input.Config.Linux?.SecurityContext?.NamespaceOptions?.Pid ?? NamespaceMode.Container;
+        var namespaces = new List<NamespaceSpec> { new() { Type = "mount" } };
+        if (pidMode != NamespaceMode.Node)
+        {
+            if (pidMode is NamespaceMode.Pod or NamespaceMode.Target)
+            {
+                throw new InvalidArgumentException($"pid namespace mode {pidMode} is not supported yet");
+            }
+            namespaces.Add(new NamespaceSpec { Type = "pid" });
+        }
+        if (input.Sandbox.NetworkNamespace is { } network)
+        {
+            namespaces.Add(new NamespaceSpec { Type = "network", Path = network });
+        }
+        if (input.Sandbox.IpcNamespace is { } ipc)
+        {
+            namespaces.Add(new NamespaceSpec { Type = "ipc", Path = ipc });
+        }
+        if (input.Sandbox.UtsNamespace is { } uts)
+        {
+            namespaces.Add(new NamespaceSpec { Type = "uts", Path = uts });
+        }
+        return namespaces;
+    }
+
+    private static List<MountSpec> BuildMounts(ContainerSpecInput input, bool privileged)
+    {
+        var mounts = new List<MountSpec>();
+        foreach (var mount in SpecDefaults.Mounts())
+        {
+            mounts.Add(privileged && mount.Destination == "/sys"
+                ? mount with { Options = ["nosuid", "noexec", "nodev", "rw"] }
+                : mount);
+        }
+        var requested = input.Config.Mounts.Select(m => m.ContainerPath.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        void AddPodFile(string destination, string source, bool readOnly)
+        {
+            // kubelet mounts its own /etc/hosts (and others); the CRI's mount wins.
+            if (!requested.Contains(destination))
+            {
+                mounts.Add(new MountSpec
+                {
+                    Destination = destination,
+                    Type = "bind",
+                    Source = source,
+                    Options = readOnly ? ["rbind", "rprivate", "ro"] : ["rbind", "rprivate", "rw"],
+                });
+            }
+        }
+        var readonlyRoot = input.Config.Linux?.SecurityContext?.ReadonlyRootfs == true;
+        AddPodFile("/etc/hostname", input.Sandbox.HostnameFile, readonlyRoot);
+        AddPodFile("/etc/hosts", input.Sandbox.HostsFile, readonlyRoot);
+        AddPodFile("/etc/resolv.conf", input.Sandbox.ResolvConfFile, readonlyRoot);
+        if (!requested.Contains("/dev/shm"))
+        {
+            mounts.Add(new MountSpec
+            {
+                Destination = "/dev/shm",
+                Type = "bind",
+                Source = input.Sandbox.ShmDirectory,
+                Options = ["rbind", "rprivate", "rw", "nosuid", "nodev", "noexec"],
+            });
+        }
+        // Parents before children, so a mount is never hidden by one made after it.
+        foreach (var mount in input.Config.Mounts.OrderBy(m => m.ContainerPath.TrimEnd('/').Count(c => c == '/')))
+        {
+            if (!mount.ContainerPath.StartsWith('/'))
+            {
+                throw new InvalidArgumentException($"mounts: container_path must be absolute: {mount.ContainerPath}");
+            }
+            var propagation = mount.Propagation switch
+            {
+                MountPropagation.PropagationHostToContainer => "rslave",
+                MountPropagation.PropagationBidirectional => "rshared",
+                _ => "rprivate",
+            };
+            mounts.Add(new MountSpec
+            {
+                Destination = mount.ContainerPath,
+                Type = "bind",
+                Source = mount.HostPath,
+                Options = ["rbind", propagation, mount.Readonly ? "ro" : "rw"],
+            });
+        }
+        return mounts;
+    }
+
+    private static Dictionary<string, string> BuildAnnotations(ContainerSpecInput input)
+    {
+        var annotations = new Dictionary<string, string>(input.Config.Annotations, StringComparer.Ordinal)
+        {
+            ["io.kubernetes.cri.container-type"] = "container",
+            ["io.kubernetes.cri.container-name"] = input.Config.Metadata?.Name ?? "",
+            ["io.kubernetes.cri.sandbox-id"] = input.Sandbox.Id,
+            ["io.kubernetes.cri.sandbox-name"] = input.SandboxConfig.Metadata?.Name ?? "",
+            ["io.kubernetes.cri.sandbox-namespace"] = input.SandboxConfig.Metadata?.Namespace ?? "",
+            ["io.kubernetes.cri.sandbox-uid"] = input.SandboxConfig.Metadata?.Uid ?? "",
+            ["io.kubernetes.cri.image-name"] = input.Image.Reference,
+        };
+        return annotations;
+    }
+}

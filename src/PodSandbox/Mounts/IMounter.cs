@@ -1,0 +1,15 @@
+namespace CriOci.PodSandbox;
+
+/// <summary>The mounts the daemon makes in the host's mount namespace (fakeable in tests).</summary>
+public interface IMounter
+{
+    void Bind(string source, string target, bool readOnly);
+
+    void MountTmpfs(string target, string options);
+
+    /// <summary>Mounts an overlay of <paramref name="lowerDirectories"/> (topmost first) with an upper and work dir.</summary>
+    void MountOverlay(IReadOnlyList<string> lowerDirectories, string upperDirectory, string workDirectory, string target);
+
+    /// <summary>Detaches whatever is mounted at <paramref name="target"/>; nothing mounted or no such path is fine.</summary>
+    void Unmount(string target);
+}

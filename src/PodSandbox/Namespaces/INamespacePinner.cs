@@ -1,0 +1,19 @@
+namespace CriOci.PodSandbox.Namespaces;
+
+/// <summary>Which of a pod's namespaces to create; the rest are the host's.</summary>
+public sealed record PodNamespaceRequest(bool Network, bool Ipc, bool Uts, string? Hostname);
+
+/// <summary>Paths of pinned namespaces (null: the host's).</summary>
+public sealed record PinnedNamespaces(string? Network, string? Ipc, string? Uts);
+
+/// <summary>
+/// Keeps a pod's namespaces alive without a process: they are bind-mounted onto files (CRI-O's
+/// pinns), so containers join them by path and they vanish when unmounted.
+/// </summary>
+public interface INamespacePinner
+{
+    PinnedNamespaces Pin(string directory, PodNamespaceRequest request);
+
+    /// <summary>Unmounts and deletes every pin under <paramref name="directory"/>. Idempotent.</summary>
+    void Unpin(string directory);
+}

@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using CriOci.OciRuntime.Linux;
+
+namespace CriOci.PodSandbox.Namespaces;
+
+/// <summary>The namespace syscalls the pinner makes, checked.</summary>
+internal static partial class NamespaceCalls
+{
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    private static partial int unshare(int flags);
+
+    [LibraryImport("libc", EntryPoint = "sethostname", SetLastError = true)]
+    private static partial int sethostname(byte[] name, nint length);
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int gettid();
+
+    public static void Unshare(int flags) => Errno.Check(unshare(flags), "unshare", $"0x{flags:x}");
+
+    public static void SetHostname(string hostname)
+    {
+        var bytes = Encoding.UTF8.GetBytes(hostname);
+        Errno.Check(sethostname(bytes, bytes.Length), "sethostname", hostname);
+    }
+
+    public static int ThreadId() => gettid();
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using CriOci.Core;
+using CriOci.Cri.V1;
+using CriOci.OciRuntime.Spec;
+using CriOci.PodSandbox.Containers;
+using CriOci.PodSandbox.Storage;
+
+namespace CriOci.PodSandbox;
+
+internal sealed partial class SandboxManager
+{
+    public async Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken)
+    {
+        if (config.Metadata is not { Name.Length: > 0 } metadata)
+        {
+            throw new InvalidArgumentException("config.metadata.name is required");
+        }
+        var podId = Resolve(_sandboxes, podSandboxId) ?? throw new NotFoundException($"pod sandbox {podSandboxId} not found");
+        using var podLock = await _locks.AcquireAsync(podId, cancellationToken).ConfigureAwait(false);
+        if (!_sandboxes.TryGetValue(podId, out var sandbox))
+        {
+            throw new NotFoundException($"pod sandbox {podSandboxId} not found");
+        }
+        if (!sandbox.Record.Ready)
+        {
+            throw new FailedPreconditionException($"pod sandbox {podId} is not ready");
+        }
+        var id = NewId();
+        var rollback = new Rollback(_logger);
+        try
+        {
+            var name = ContainerName(metadata, sandbox.Config.Metadata);
+            ReserveName(name, id, "container");
+            rollback.Push("release name", () => _reservedNames.TryRemove(name, out _));
+
+            var persistent = _containerStore.PathOf(id);
+            var upper = Path.Combine(persistent, "upper");
+            var work = Path.Combine(persistent, "work");
+            Directory.CreateDirectory(upper);
+            Directory.CreateDirectory(work);
+            rollback.Push("delete container directory", () => _containerStore.Delete(id));
+
+            var bundle = BundleDirectory(id);
+            var rootfs = Path.Combine(bundle, ContainerSpecBuilder.RootfsDirectory);
+            Directory.CreateDirectory(rootfs);
+            rollback.Push("delete bundle", () => DeleteTree(bundle));
+            if (image.LayerDirectories.Count == 0)
+            {
+                throw new InvalidArgumentException($"image {image.Reference} has no layers");
+            }
+            _mounter.MountOverlay(image.LayerDirectories, upper, work, rootfs);
+            rollback.Push("unmount rootfs", () => _mounter.Unmount(rootfs));
+
+            var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user));
+            CreateMountSources(spec);
+            AtomicFile.WriteAllBytes(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
+
+            var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
+                ? null
+                : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
+            await _runtime.CreateAsync(id, bundle, logPath, cancellationToken).ConfigureAwait(false);
+            rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
+
+            var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,
+                logPath, bundle, image.StopSignal);
+            _containerStore.Save(id, record, config);
+            _containers[id] = new ContainerEntry(record, config);
+            rollback.Commit();
+            Log.ContainerCreated(_logger, id, podId);
+            return id;
+        }
+        catch
+        {
+            await rollback.RunAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A host path that does not exist yet is created as a directory, as containerd and Docker do.</summary>
+    private static void CreateMountSources(RuntimeSpec spec)
+    {
+        foreach (var mount in spec.Mounts ?? [])
+        {
+            if (mount.Type == "bind" && mount.Source is { } source && !Path.Exists(source))
+            {
+                Directory.CreateDirectory(source);
+            }
+        }
+    }
+}

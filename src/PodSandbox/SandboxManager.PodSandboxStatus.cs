@@ -1,0 +1,76 @@
+using CriOci.Core;
+using CriOci.Cri.V1;
+
+namespace CriOci.PodSandbox;
+
+internal sealed partial class SandboxManager
+{
+    public PodSandboxStatusResponse PodSandboxStatus(string podSandboxId, bool verbose)
+    {
+        var id = Resolve(_sandboxes, podSandboxId) ?? throw new NotFoundException($"pod sandbox {podSandboxId} not found");
+        var sandbox = _sandboxes[id];
+        var record = sandbox.Record;
+        var config = sandbox.Config;
+        var status = new PodSandboxStatus
+        {
+            Id = id,
+            Metadata = config.Metadata,
+            State = record.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready,
+            CreatedAt = record.CreatedAt.ToUnixTimeNanoseconds(),
+            // No CNI yet: the pod has loopback only, so there is no IP to report.
+            Network = new PodSandboxNetworkStatus(),
+            Linux = new LinuxPodSandboxStatus
+            {
+                Namespaces = new Namespace { Options = config.Linux?.SecurityContext?.NamespaceOptions ?? new NamespaceOption() },
+            },
+            RuntimeHandler = record.RuntimeHandler,
+        };
+        status.Labels.Add(config.Labels);
+        status.Annotations.Add(config.Annotations);
+        var response = new PodSandboxStatusResponse { Status = status };
+        if (verbose)
+        {
+            response.Info["info"] = $$"""{"id":"{{id}}","netns":"{{record.NetworkNamespace}}","runtimeHandler":"{{record.RuntimeHandler}}"}""";
+        }
+        return response;
+    }
+
+    public IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter)
+    {
+        var result = new List<Cri.V1.PodSandbox>();
+        foreach (var (id, sandbox) in _sandboxes)
+        {
+            var state = sandbox.Record.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready;
+            if (filter is not null)
+            {
+                if (filter.Id.Length > 0 && !id.StartsWith(filter.Id, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                if (filter.State is not null && filter.State.State != state)
+                {
+                    continue;
+                }
+                if (!LabelsMatch(sandbox.Config.Labels, filter.LabelSelector))
+                {
+                    continue;
+                }
+            }
+            var item = new Cri.V1.PodSandbox
+            {
+                Id = id,
+                Metadata = sandbox.Config.Metadata,
+                State = state,
+                CreatedAt = sandbox.Record.CreatedAt.ToUnixTimeNanoseconds(),
+                RuntimeHandler = sandbox.Record.RuntimeHandler,
+            };
+            item.Labels.Add(sandbox.Config.Labels);
+            item.Annotations.Add(sandbox.Config.Annotations);
+            result.Add(item);
+        }
+        return result;
+    }
+
+    private static bool LabelsMatch(IDictionary<string, string> labels, IDictionary<string, string> selector) =>
+        selector.All(pair => labels.TryGetValue(pair.Key, out var value) && value == pair.Value);
+}

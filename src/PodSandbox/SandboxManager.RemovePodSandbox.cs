@@ -1,0 +1,29 @@
+namespace CriOci.PodSandbox;
+
+internal sealed partial class SandboxManager
+{
+    public async Task RemovePodSandboxAsync(string podSandboxId, CancellationToken cancellationToken)
+    {
+        // api.proto: removing a sandbox that does not exist must not return an error.
+        var id = Resolve(_sandboxes, podSandboxId);
+        if (id is null)
+        {
+            return;
+        }
+        await StopPodSandboxAsync(id, cancellationToken).ConfigureAwait(false);
+        using var podLock = await _locks.AcquireAsync(id, cancellationToken).ConfigureAwait(false);
+        foreach (var container in _containers.Values.Where(c => c.Record.PodSandboxId == id).ToList())
+        {
+            await RemoveContainerAsync(container.Record.Id, cancellationToken).ConfigureAwait(false);
+        }
+        if (!_sandboxes.TryRemove(id, out var sandbox))
+        {
+            return;
+        }
+        ReleaseSandboxResources(id);
+        _sandboxStore.Delete(id);
+        _reservedNames.TryRemove(SandboxName(sandbox.Config.Metadata), out _);
+        _locks.Forget(id);
+        Log.SandboxRemoved(_logger, id);
+    }
+}

@@ -1,0 +1,72 @@
+using CriOci.Core;
+using CriOci.Cri.V1;
+using CriOci.PodSandbox.Namespaces;
+using CriOci.PodSandbox.Sandboxes;
+using CriOci.PodSandbox.Storage;
+
+namespace CriOci.PodSandbox;
+
+internal sealed partial class SandboxManager
+{
+    private const string DefaultShmOptions = "mode=1777,size=65536k";
+
+    public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler, CancellationToken cancellationToken)
+    {
+        if (config.Metadata is not { Name.Length: > 0, Namespace.Length: > 0, Uid.Length: > 0 } metadata)
+        {
+            throw new InvalidArgumentException("config.metadata: name, namespace and uid are required");
+        }
+        if (!string.IsNullOrEmpty(runtimeHandler))
+        {
+            throw new InvalidArgumentException($"runtime_handler {runtimeHandler} is not configured");
+        }
+        var id = NewId();
+        var rollback = new Rollback(_logger);
+        // A kubelet timeout cancels its wait, not our work: a half-built pod is never left.
+        try
+        {
+            var name = SandboxName(metadata);
+            ReserveName(name, id, "pod sandbox");
+            rollback.Push("release name", () => _reservedNames.TryRemove(name, out _));
+
+            var namespaceOptions = config.Linux?.SecurityContext?.NamespaceOptions;
+            var hostNetwork = namespaceOptions?.Network == NamespaceMode.Node;
+            var hostIpc = namespaceOptions?.Ipc == NamespaceMode.Node;
+            var hostname = SandboxFiles.Hostname(config);
+            var state = SandboxStateDirectory(id);
+            Directory.CreateDirectory(state);
+            rollback.Push("delete pod state directory", () => DeleteTree(state));
+
+            var pins = _pinner.Pin(Path.Combine(state, "ns"),
+                new PodNamespaceRequest(Network: !hostNetwork, Ipc: !hostIpc, Uts: !hostNetwork, hostname));
+            rollback.Push("unpin namespaces", () => _pinner.Unpin(Path.Combine(state, "ns")));
+
+            var shm = hostIpc ? "/dev/shm" : Path.Combine(state, "shm");
+            if (!hostIpc)
+            {
+                Directory.CreateDirectory(shm);
+                _mounter.MountTmpfs(shm, DefaultShmOptions);
+                rollback.Push("unmount shm", () => _mounter.Unmount(shm));
+            }
+
+            var record = new SandboxRecord(id, DateTimeOffset.UtcNow, Ready: true, runtimeHandler,
+                pins.Network, pins.Ipc, pins.Uts, shm,
+                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"));
+            SandboxFiles.WriteHostname(record.HostnameFile, hostNetwork ? Environment.MachineName : hostname);
+            SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork);
+            SandboxFiles.WriteResolvConf(record.ResolvConfFile, config.DnsConfig);
+
+            rollback.Push("delete pod record", () => _sandboxStore.Delete(id));
+            _sandboxStore.Save(id, record, config);
+            _sandboxes[id] = new SandboxEntry(record, config);
+            rollback.Commit();
+            Log.SandboxReady(_logger, id, name);
+            return id;
+        }
+        catch
+        {
+            await rollback.RunAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}

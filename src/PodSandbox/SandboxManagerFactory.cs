@@ -1,0 +1,20 @@
+using CriOci.OciRuntime.Launch;
+using CriOci.PodSandbox.Namespaces;
+using Microsoft.Extensions.Logging;
+
+namespace CriOci.PodSandbox;
+
+/// <param name="RootDirectory">Persistent data (pods and containers survive daemon restarts here).</param>
+/// <param name="StateDirectory">Runtime state on tmpfs: namespace pins, bundles, exit files.</param>
+/// <param name="RuntimeExecutable">The crioci-runtime binary.</param>
+public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable);
+
+public static class SandboxManagerFactory
+{
+    public static ISandboxManager Create(SandboxManagerOptions options, ILoggerFactory loggerFactory)
+    {
+        var mounter = new Mounter();
+        var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, Path.Combine(options.StateDirectory, "runtime")));
+        return new SandboxManager(options, runtime, new NamespacePinner(mounter), mounter, loggerFactory.CreateLogger<SandboxManager>());
+    }
+}

@@ -1,0 +1,27 @@
+namespace CriOci.PodSandbox.Storage;
+
+/// <summary>A pod as persisted in sandbox.json; its CRI config is stored beside it as config.pb.</summary>
+public sealed record SandboxRecord(
+    string Id,
+    DateTimeOffset CreatedAt,
+    bool Ready,
+    string RuntimeHandler,
+    string? NetworkNamespace,
+    string? IpcNamespace,
+    string? UtsNamespace,
+    string ShmDirectory,
+    string HostnameFile,
+    string HostsFile,
+    string ResolvConfFile);
+
+/// <summary>A container as persisted in container.json; its CRI config is stored beside it as config.pb.</summary>
+public sealed record ContainerRecord(
+    string Id,
+    string PodSandboxId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    string ImageId,
+    string ImageReference,
+    string? LogPath,
+    string Bundle,
+    string? StopSignal);
