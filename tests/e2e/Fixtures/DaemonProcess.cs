@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using CriOci.Cri.V1;
+
+namespace CriOci.E2E.Fixtures;
+
+/// <summary>
+/// A real crioci daemon started from artifacts/bin on a temporary socket, root and state
+/// directory. Its output is kept in a log file for diagnostics.
+/// </summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private DaemonProcess(Process process, string baseDirectory, string logPath)
+    {
+        _process = process;
+        BaseDirectory = baseDirectory;
+        LogPath = logPath;
+        Client = new CriClient(SocketPath);
+    }
+
+    public string BaseDirectory { get; }
+    public string SocketPath => Path.Combine(BaseDirectory, "crioci.sock");
+    public string RootDirectory => Path.Combine(BaseDirectory, "root");
+    public string StateDirectory => Path.Combine(BaseDirectory, "state");
+    public string LogPath { get; }
+    public CriClient Client { get; }
+    public int Pid => _process.Id;
+
+    public static async Task<DaemonProcess> StartAsync(string? baseDirectory = null)
+    {
+        baseDirectory ??= Path.Combine(Path.GetTempPath(), "crioci-e2e-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(baseDirectory);
+        var logPath = Path.Combine(baseDirectory, "daemon.log");
+        var process = Launch(baseDirectory, logPath);
+        var daemon = new DaemonProcess(process, baseDirectory, logPath);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"crioci exited with {process.ExitCode} during start:\n{await File.ReadAllTextAsync(logPath)}");
+            }
+            if (File.Exists(daemon.SocketPath))
+            {
+                try
+                {
+                    await daemon.Client.Runtime.VersionAsync(new VersionRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                    return daemon;
+                }
+                catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+                {
+                }
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"crioci did not answer on {daemon.SocketPath} within 30s:\n{await File.ReadAllTextAsync(logPath)}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Starts the daemon binary with this fixture's directories and waits for it to exit (for start-up failure tests).</summary>
+    public static Process Launch(string baseDirectory, string logPath)
+    {
+        var start = new ProcessStartInfo(RepositoryPaths.Daemon)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            "--socket", Path.Combine(baseDirectory, "crioci.sock"),
+            "--root", Path.Combine(baseDirectory, "root"),
+            "--state", Path.Combine(baseDirectory, "state"),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("crioci did not start");
+        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var logLock = new object();
+        void Write(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            lock (logLock)
+            {
+                log.WriteLine(line);
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>SIGKILL, as the OOM killer or a node problem would.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
