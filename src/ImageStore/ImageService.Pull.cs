@@ -1,0 +1,236 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using CriOci.Core;
+using CriOci.ImageStore.Metadata;
+using CriOci.ImageStore.Reference;
+using CriOci.ImageStore.Registry;
+using CriOci.ImageStore.Snapshots;
+
+namespace CriOci.ImageStore;
+
+internal sealed partial class ImageService
+{
+    public async Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
+    {
+        var parsed = ImageReference.Parse(reference);
+        // A digest names immutable content: when it is here, the registry has nothing newer.
+        if (parsed.Digest is { } digest && metadata.FindByRepoDigest(parsed.WithDigest(digest)) is { } stored)
+        {
+            return stored;
+        }
+        return await pulls.RunAsync(parsed.ToString(), token => PullFromRegistryAsync(parsed, credentials, token), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Resolves the reference to one platform's manifest, fetches config and layers (layers in
+    /// parallel, each unpacked as soon as it is verified) and records the image. Everything
+    /// used is leased until the record is written, so a concurrent removal cannot collect it.
+    /// </summary>
+    private async Task<ImageRecord> PullFromRegistryAsync(
+        ImageReference reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        Log.PullStarted(logger, reference.ToString());
+        using var lease = leases.Acquire();
+        try
+        {
+            var session = registry.OpenSession(reference, credentials);
+            var blobs = new List<string>();
+
+            var top = await session.GetManifestAsync(reference.ManifestReference, cancellationToken).ConfigureAwait(false);
+            await StoreManifestAsync(top, lease, blobs, cancellationToken).ConfigureAwait(false);
+            var manifestDocument = MediaTypes.IsIndex(top.MediaType)
+                ? await ResolvePlatformManifestAsync(session, top, reference, lease, blobs, cancellationToken).ConfigureAwait(false)
+                : top;
+            var manifest = Deserialize(manifestDocument.Content, RegistryJsonContext.Default.OciManifest, $"manifest of {reference}");
+            var (configDescriptor, configDigest, layers) = ReadManifest(manifest, reference);
+
+            await FetchBlobAsync(session, configDigest, configDescriptor.Size, lease, cancellationToken).ConfigureAwait(false);
+            blobs.Add(configDigest.ToString());
+            var config = Deserialize(content.ReadAllBytes(configDigest), RegistryJsonContext.Default.OciImageConfig, $"config of {reference}");
+            var diffIds = ReadDiffIds(config, layers.Count, reference);
+            var chainIds = ChainId.Compute(diffIds);
+
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxConcurrentLayers, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(Enumerable.Range(0, layers.Count), parallel, async (i, token) =>
+            {
+                await FetchBlobAsync(session, layers[i].Digest, layers[i].Size, lease, token).ConfigureAwait(false);
+                await UnpackLayerAsync(layers[i].Digest, diffIds[i], chainIds[i], reference, lease, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            blobs.AddRange(layers.Select(l => l.Digest.ToString()));
+
+            var image = new ImageRecord(
+                Id: configDigest.ToString(),
+                // Docker drops the tag of a name:tag@digest reference; so does containerd.
+                RepoTags: reference.Digest is null && reference.TagReference is { } tag ? [tag] : [],
+                RepoDigests: [reference.WithDigest(top.Digest.ToString())],
+                Size: manifestDocument.Content.Length + configDescriptor.Size + layers.Sum(l => l.Size),
+                Config: ImageConfigConverter.From(config),
+                ChainIds: [.. chainIds.Select(c => c.ToString())],
+                ManifestDigest: manifestDocument.Digest.ToString(),
+                PulledAt: time.GetUtcNow());
+            var committed = metadata.Commit(new StoredImage(StoredImage.CurrentSchemaVersion, image, [.. blobs.Distinct()]));
+            Log.PullCompleted(logger, reference.ToString(), committed.Id, committed.Size, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            return committed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A dropped connection mid-blob, a full disk: the node's surroundings failed, not the request.
+            var wrapped = new UnavailableException($"pulling {reference} failed: {e.Message}", e);
+            Log.PullFailed(logger, reference.ToString(), wrapped);
+            throw wrapped;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PullFailed(logger, reference.ToString(), e);
+            throw;
+        }
+    }
+
+    private async Task<FetchedManifest> ResolvePlatformManifestAsync(
+        IRegistrySession session,
+        FetchedManifest index,
+        ImageReference reference,
+        LeaseSet.Lease lease,
+        List<string> blobs,
+        CancellationToken cancellationToken)
+    {
+        var parsed = Deserialize(index.Content, RegistryJsonContext.Default.OciIndex, $"index of {reference}");
+        var chosen = PlatformSelector.Select(parsed.Manifests ?? [], platform, reference.ToString());
+        var digest = DescriptorDigest(chosen, $"index entry of {reference}");
+        var manifest = await session.GetManifestAsync(digest.ToString(), cancellationToken).ConfigureAwait(false);
+        if (!MediaTypes.IsManifest(manifest.MediaType))
+        {
+            throw new FailedPreconditionException(
+                $"{reference}: the index entry for {platform.Os}/{platform.Architecture} is a {manifest.MediaType}, not an image manifest");
+        }
+        await StoreManifestAsync(manifest, lease, blobs, cancellationToken).ConfigureAwait(false);
+        return manifest;
+    }
+
+    private async Task StoreManifestAsync(FetchedManifest manifest, LeaseSet.Lease lease, List<string> blobs, CancellationToken cancellationToken)
+    {
+        lease.Add(manifest.Digest.ToString());
+        if (!content.Exists(manifest.Digest))
+        {
+            using var stream = new MemoryStream(manifest.Content, writable: false);
+            await content.IngestAsync(stream, manifest.Digest, manifest.Content.Length, cancellationToken).ConfigureAwait(false);
+        }
+        blobs.Add(manifest.Digest.ToString());
+    }
+
+    /// <summary>Downloads a blob once, however many pulls want it at the same time.</summary>
+    private async Task FetchBlobAsync(IRegistrySession session, Digest digest, long size, LeaseSet.Lease lease, CancellationToken cancellationToken)
+    {
+        lease.Add(digest.ToString());
+        if (content.Exists(digest))
+        {
+            return;
+        }
+        await blobFetches.RunAsync(
+            digest.ToString(),
+            async token =>
+            {
+                if (!content.Exists(digest))
+                {
+                    var stream = await session.OpenBlobAsync(digest, token).ConfigureAwait(false);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        await content.IngestAsync(stream, digest, size, token).ConfigureAwait(false);
+                    }
+                }
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Unpacks a layer once per chain ID; a layer another image already has is reused.</summary>
+    private async Task UnpackLayerAsync(
+        Digest layerDigest, Digest diffId, Digest chainId, ImageReference reference, LeaseSet.Lease lease, CancellationToken cancellationToken)
+    {
+        lease.Add(chainId.ToString());
+        if (snapshots.Exists(chainId))
+        {
+            Log.LayerReused(logger, chainId.ToString());
+            return;
+        }
+        var description = $"layer {layerDigest} of {reference}";
+        await unpacks.RunAsync(
+            chainId.ToString(),
+            async token =>
+            {
+                if (snapshots.Exists(chainId))
+                {
+                    return true;
+                }
+                try
+                {
+                    await snapshots.CreateAsync(chainId, content.PathOf(layerDigest), diffId, description, token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new UnavailableException($"unpacking {description} failed: {e.Message}", e);
+                }
+                Log.LayerUnpacked(logger, description, chainId.ToString());
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static (OciDescriptor Config, Digest ConfigDigest, IReadOnlyList<(Digest Digest, long Size)> Layers) ReadManifest(
+        OciManifest manifest, ImageReference reference)
+    {
+        if (manifest.Config is not { } config)
+        {
+            throw new FailedPreconditionException($"manifest of {reference} has no config");
+        }
+        if (config.MediaType is not { } configType || !MediaTypes.IsImageConfig(configType))
+        {
+            throw new FailedPreconditionException(
+                $"{reference} is not a container image (config media type \"{config.MediaType}\")");
+        }
+        var layers = new List<(Digest, long)>();
+        foreach (var layer in manifest.Layers ?? [])
+        {
+            if (layer.MediaType is not { } layerType || !MediaTypes.IsLayer(layerType))
+            {
+                throw new FailedPreconditionException(
+                    $"{reference} has a layer of unsupported media type \"{layer.MediaType}\" (encrypted or not a filesystem layer)");
+            }
+            layers.Add((DescriptorDigest(layer, $"layer of {reference}"), layer.Size));
+        }
+        return (config, DescriptorDigest(config, $"config of {reference}"), layers);
+    }
+
+    private static IReadOnlyList<Digest> ReadDiffIds(OciImageConfig config, int layerCount, ImageReference reference)
+    {
+        var diffIds = config.RootFs?.DiffIds ?? [];
+        if (diffIds.Count != layerCount)
+        {
+            throw new FailedPreconditionException(
+                $"{reference}: the config lists {diffIds.Count} layer diff IDs but the manifest has {layerCount} layers");
+        }
+        return [.. diffIds.Select(d => Digest.TryParse(d, out var parsed)
+            ? parsed
+            : throw new FailedPreconditionException($"{reference}: invalid diff ID \"{d}\" in the image config"))];
+    }
+
+    private static Digest DescriptorDigest(OciDescriptor descriptor, string what) =>
+        Digest.TryParse(descriptor.Digest, out var digest)
+            ? digest
+            : throw new FailedPreconditionException($"{what} has an invalid digest \"{descriptor.Digest}\"");
+
+    private static T Deserialize<T>(byte[] json, JsonTypeInfo<T> typeInfo, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, typeInfo)
+                ?? throw new FailedPreconditionException($"{what} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new FailedPreconditionException($"{what} is not valid: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using CriOci.ImageStore.Registry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CriOci.ImageStore;
+
+/// <summary>Creates the image service; the implementation stays internal.</summary>
+public static class ImageServiceFactory
+{
+    /// <summary>
+    /// Opens (or creates) the store at <see cref="ImageStoreOptions.RootDirectory"/>, loading
+    /// every recorded image and removing what interrupted pulls left behind.
+    /// </summary>
+    public static IImageService Create(ImageStoreOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var registry = new RegistryClient(new RegistryEndpoint(options.InsecureRegistries ?? []));
+        return new ImageService(options, registry, logger ?? NullLogger.Instance, TimeProvider.System);
+    }
+}
