@@ -1,0 +1,28 @@
+using CriOci.Core;
+using CriOci.Cri.V1;
+using Grpc.Core;
+using static CriOci.CriServer.RequestValidation;
+
+namespace CriOci.CriServer;
+
+internal sealed partial class CriRuntimeService
+{
+    /// <summary>
+    /// The image must be pulled already: kubelet pulls first and passes the image ID it got
+    /// back; CRI never pulls implicitly on create. sandbox_config is required because the
+    /// container's log path and labels come from it (kubelet always sends it).
+    /// </summary>
+    public override async Task<CreateContainerResponse> CreateContainer(CreateContainerRequest request, ServerCallContext context)
+    {
+        var podSandboxId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var config = Required(request.Config, "config");
+        Required(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
+        var reference = Required(Required(config.Image, "config.image").Image, "config.image.image");
+        var sandboxConfig = Required(request.SandboxConfig, "sandbox_config");
+
+        var record = images.Find(reference) ?? throw new NotFoundException($"image {reference} not found");
+        var image = ImageMapping.ToContainerImage(record, reference, images.GetLayerDirectories(record));
+        var containerId = await sandboxes.CreateContainerAsync(podSandboxId, config, sandboxConfig, image, context.CancellationToken);
+        return new CreateContainerResponse { ContainerId = containerId };
+    }
+}

@@ -1,0 +1,28 @@
+namespace CriOci.CriServer;
+
+/// <summary>Where the daemon listens and keeps its files; every path is absolute.</summary>
+/// <param name="SocketPath">The CRI gRPC unix socket kubelet and crictl connect to.</param>
+/// <param name="RootDirectory">Persistent data: images, pod and container metadata (DESIGN.md "Storage").</param>
+/// <param name="StateDirectory">Runtime state that must vanish at reboot: exit files, fifos, namespace pins.</param>
+/// <param name="RuntimeExecutable">The crioci-runtime binary used where the kernel needs a new process.</param>
+/// <param name="InsecureRegistries">Registry hosts ("host" or "host:port") pulled from over plain HTTP.</param>
+internal sealed record DaemonOptions(
+    string SocketPath,
+    string RootDirectory,
+    string StateDirectory,
+    string RuntimeExecutable,
+    IReadOnlyList<string> InsecureRegistries)
+{
+    public const string DefaultSocketPath = "/run/crioci/crioci.sock";
+    public const string DefaultRootDirectory = "/var/lib/crioci";
+    public const string DefaultStateDirectory = "/run/crioci";
+
+    /// <summary>Images live in their own subtree of the root so the image store owns every file under it.</summary>
+    public string ImageRootDirectory => Path.Combine(RootDirectory, "images");
+
+    /// <summary>The flock that keeps a second daemon off the same root.</summary>
+    public string LockFilePath => Path.Combine(RootDirectory, "crioci.lock");
+
+    /// <summary>crioci-runtime ships next to crioci (one directory in the package and the image).</summary>
+    public static string DefaultRuntimeExecutable => Path.Combine(AppContext.BaseDirectory, "crioci-runtime");
+}

@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+using CriOci.Cri.V1;
+using CriOci.CriServer.Tests.Fakes;
+using CriOci.ImageStore;
+using CriOci.PodSandbox;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CriOci.CriServer.Tests;
+
+/// <summary>
+/// The daemon's real gRPC pipeline (CriServerHost) on a temporary unix socket, with fakes behind
+/// it, and clients connected over that socket as kubelet would be.
+/// </summary>
+internal sealed class CriTestServer : IAsyncDisposable
+{
+    private readonly string directory;
+    private readonly WebApplication app;
+    private readonly GrpcChannel channel;
+
+    private CriTestServer(string directory, WebApplication app, GrpcChannel channel, FakeSandboxManager sandboxes, FakeImageService images)
+    {
+        this.directory = directory;
+        this.app = app;
+        this.channel = channel;
+        Sandboxes = sandboxes;
+        Images = images;
+        Runtime = new RuntimeService.RuntimeServiceClient(channel);
+        ImageClient = new ImageService.ImageServiceClient(channel);
+    }
+
+    public FakeSandboxManager Sandboxes { get; }
+
+    public FakeImageService Images { get; }
+
+    public RuntimeService.RuntimeServiceClient Runtime { get; }
+
+    public ImageService.ImageServiceClient ImageClient { get; }
+
+    public IServiceProvider Services => app.Services;
+
+    public static DaemonOptions Options(string root) =>
+        new($"{root}/crioci.sock", root, $"{root}/state", "/usr/bin/crioci-runtime", ["registry.local:5000"]);
+
+    public static async Task<CriTestServer> StartAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("crioci-cri-").FullName;
+        var socketPath = Path.Combine(directory, "crioci.sock");
+        var sandboxes = new FakeSandboxManager();
+        var images = new FakeImageService();
+
+        var builder = CriServerHost.CreateBuilder(socketPath);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(Options(directory));
+        builder.Services.AddSingleton<ISandboxManager>(sandboxes);
+        builder.Services.AddSingleton<IImageService>(images);
+        var app = builder.Build();
+        app.MapCriServices();
+        await app.StartAsync();
+
+        var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, cancellationToken) =>
+                {
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    try
+                    {
+                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                        return new NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                },
+            },
+        });
+        return new CriTestServer(directory, app, channel, sandboxes, images);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        channel.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+        Directory.Delete(directory, recursive: true);
+    }
+}

@@ -1,0 +1,62 @@
+using CriOci.ImageStore;
+
+namespace CriOci.CriServer.Tests.Fakes;
+
+/// <summary>An in-memory image store: Find matches an ID or a repo tag exactly; calls are recorded.</summary>
+internal sealed class FakeImageService : IImageService
+{
+    public List<ImageRecord> Images { get; } = [];
+
+    public List<string> Calls { get; } = [];
+
+    public RegistryCredentials? LastCredentials { get; private set; }
+
+    public static ImageRecord Record(string id, string tag, string? user = null) => new(
+        Id: id,
+        RepoTags: [tag],
+        RepoDigests: [$"{tag.Split(':')[0]}@sha256:{new string('d', 64)}"],
+        Size: 1234,
+        Config: new ImageConfig(
+            User: user,
+            Env: ["PATH=/bin"],
+            Entrypoint: ["/bin/sh"],
+            Cmd: ["-c", "sleep 1"],
+            WorkingDir: "/work",
+            Labels: new Dictionary<string, string> { ["a"] = "b" },
+            StopSignal: "SIGQUIT",
+            ExposedPorts: [],
+            Os: "linux",
+            Architecture: "amd64"),
+        ChainIds: ["sha256:chain"],
+        ManifestDigest: "sha256:manifest",
+        PulledAt: DateTimeOffset.UnixEpoch);
+
+    public Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
+    {
+        Calls.Add($"Pull {reference}");
+        LastCredentials = credentials;
+        var record = Record("sha256:" + new string('a', 64), reference);
+        Images.Add(record);
+        return Task.FromResult(record);
+    }
+
+    public ImageRecord? Find(string referenceOrId)
+    {
+        Calls.Add($"Find {referenceOrId}");
+        return Images.FirstOrDefault(image => image.Id == referenceOrId || image.RepoTags.Contains(referenceOrId));
+    }
+
+    public IReadOnlyList<ImageRecord> List() => Images;
+
+    public Task RemoveAsync(string referenceOrId, CancellationToken cancellationToken)
+    {
+        Calls.Add($"Remove {referenceOrId}");
+        Images.RemoveAll(image => image.Id == referenceOrId);
+        return Task.CompletedTask;
+    }
+
+    public ImageFilesystemUsage GetFilesystemUsage() => new("/var/lib/crioci/images", 4096, 7);
+
+    public IReadOnlyList<string> GetLayerDirectories(ImageRecord image) =>
+        [.. image.ChainIds.Reverse().Select(chainId => $"/layers/{chainId}")];
+}

@@ -1,0 +1,116 @@
+using CriOci.Cri.V1;
+using CriOci.PodSandbox;
+
+namespace CriOci.CriServer.Tests.Fakes;
+
+/// <summary>Records every call; answers from what the test put in; throws <see cref="Failure"/> when set.</summary>
+internal sealed class FakeSandboxManager : ISandboxManager
+{
+    public List<string> Calls { get; } = [];
+
+    /// <summary>Thrown by every call once set, to test how errors surface.</summary>
+    public Exception? Failure { get; set; }
+
+    public HashSet<string> ImagesInUse { get; } = [];
+
+    public List<Cri.V1.PodSandbox> Pods { get; } = [];
+
+    public List<Container> Containers { get; } = [];
+
+    public PodSandboxConfig? LastPodConfig { get; private set; }
+
+    public string? LastRuntimeHandler { get; private set; }
+
+    public ContainerImage? LastContainerImage { get; private set; }
+
+    public TimeSpan? LastTimeout { get; private set; }
+
+    public IReadOnlyList<string>? LastCommand { get; private set; }
+
+    public Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler, CancellationToken cancellationToken)
+    {
+        Record($"RunPodSandbox {config.Metadata.Name}");
+        (LastPodConfig, LastRuntimeHandler) = (config, runtimeHandler);
+        return Task.FromResult("pod-1");
+    }
+
+    public Task StopPodSandboxAsync(string podSandboxId, CancellationToken cancellationToken) =>
+        RecordAsync($"StopPodSandbox {podSandboxId}");
+
+    public Task RemovePodSandboxAsync(string podSandboxId, CancellationToken cancellationToken) =>
+        RecordAsync($"RemovePodSandbox {podSandboxId}");
+
+    public PodSandboxStatusResponse PodSandboxStatus(string podSandboxId, bool verbose)
+    {
+        Record($"PodSandboxStatus {podSandboxId}");
+        return new PodSandboxStatusResponse { Status = new PodSandboxStatus { Id = podSandboxId } };
+    }
+
+    public IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter)
+    {
+        Record("ListPodSandbox");
+        return Pods;
+    }
+
+    public Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken)
+    {
+        Record($"CreateContainer {podSandboxId} {config.Metadata.Name}");
+        LastContainerImage = image;
+        return Task.FromResult("ctr-1");
+    }
+
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        RecordAsync($"StartContainer {containerId}");
+
+    public Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        LastTimeout = timeout;
+        return RecordAsync($"StopContainer {containerId}");
+    }
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        RecordAsync($"RemoveContainer {containerId}");
+
+    public ContainerStatusResponse ContainerStatus(string containerId, bool verbose)
+    {
+        Record($"ContainerStatus {containerId}");
+        return new ContainerStatusResponse { Status = new ContainerStatus { Id = containerId } };
+    }
+
+    public IReadOnlyList<Container> ListContainers(ContainerFilter? filter)
+    {
+        Record("ListContainers");
+        return Containers;
+    }
+
+    public Task<ExecSyncResponse> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Record($"ExecSync {containerId}");
+        (LastCommand, LastTimeout) = ([.. command], timeout);
+        return Task.FromResult(new ExecSyncResponse { ExitCode = 3 });
+    }
+
+    public bool IsImageInUse(string imageId)
+    {
+        Record($"IsImageInUse {imageId}");
+        return ImagesInUse.Contains(imageId);
+    }
+
+    private Task RecordAsync(string call)
+    {
+        Record(call);
+        return Task.CompletedTask;
+    }
+
+    private void Record(string call)
+    {
+        lock (Calls)
+        {
+            Calls.Add(call);
+        }
+        if (Failure is not null)
+        {
+            throw Failure;
+        }
+    }
+}
