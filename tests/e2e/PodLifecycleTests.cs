@@ -98,7 +98,7 @@ public sealed partial class PodLifecycleTests(RegistryFixture registry) : IAsync
         Assert.Empty((await Runtime.ListContainersAsync(new ListContainersRequest())).Containers);
         Assert.Empty(HostInspection.MountsUnder(_daemon.StateDirectory));
         Assert.Empty(HostInspection.MountsUnder(_daemon.RootDirectory));
-        Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory));
+        Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory, exceptPid: _daemon.Pid));
         Assert.False(Directory.Exists(Path.Combine(_daemon.StateDirectory, "pods", pod.PodSandboxId)), "namespace pins remain");
     }
 
@@ -146,7 +146,7 @@ public sealed partial class PodLifecycleTests(RegistryFixture registry) : IAsync
         Assert.NotEqual(0, ls.ExitCode);
 
         await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.PodSandboxId });
-        Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory));
+        Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory, exceptPid: _daemon.Pid));
     }
 
     private async Task<ContainerStatusResponse> Status(string id, bool verbose = false) =>

@@ -49,12 +49,6 @@ internal static class RootfsSetup
             {
                 var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
                 Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);
-                // Flags such as ro on a bind mount only take effect on a remount.
-                var remountFlags = options.Flags & ~(LibC.MS_REMOUNT);
-                if (remountFlags != 0)
-                {
-                    Errno.Check(LibC.mount(null, target, null, LibC.MS_REMOUNT | LibC.MS_BIND | remountFlags, null), "remount", where);
-                }
             }
             else if (mount.Type == "cgroup")
             {
@@ -64,9 +58,33 @@ internal static class RootfsSetup
             {
                 Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, options.Data.Length > 0 ? options.Data : null), "mount", where);
             }
-            if (options.Propagation != 0)
+            // The descriptor still names the directory under the new mount; remounts and
+            // propagation changes must reach the mount itself, so resolve the path again.
+            var remountFlags = options.Bind ? options.Flags & ~LibC.MS_REMOUNT : 0;
+            if (remountFlags != 0 || options.Propagation != 0)
             {
-                Errno.Check(LibC.mount(null, target, null, options.Propagation, null), "mount propagation", where);
+                var mountedFd = root.TryOpen(mount.Destination);
+                if (mountedFd < 0)
+                {
+                    throw new InitException($"mount {mount.Destination} vanished after mounting");
+                }
+                try
+                {
+                    var mounted = RootedPath.ProcFdPath(mountedFd);
+                    // Flags such as ro on a bind mount only take effect on a remount.
+                    if (remountFlags != 0)
+                    {
+                        Errno.Check(LibC.mount(null, mounted, null, LibC.MS_REMOUNT | LibC.MS_BIND | remountFlags, null), "remount", where);
+                    }
+                    if (options.Propagation != 0)
+                    {
+                        Errno.Check(LibC.mount(null, mounted, null, options.Propagation, null), "mount propagation", where);
+                    }
+                }
+                finally
+                {
+                    LibC.close(mountedFd);
+                }
             }
         }
         finally

@@ -13,13 +13,13 @@ public static class HostInspection
             .ToList();
     }
 
-    /// <summary>Command lines of live processes whose arguments mention <paramref name="text"/>.</summary>
-    public static IReadOnlyList<string> ProcessesMentioning(string text)
+    /// <summary>Command lines of live processes (other than <paramref name="exceptPid"/>) whose arguments mention <paramref name="text"/>.</summary>
+    public static IReadOnlyList<string> ProcessesMentioning(string text, int exceptPid = 0)
     {
         var found = new List<string>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
+            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId || pid == exceptPid)
             {
                 continue;
             }
