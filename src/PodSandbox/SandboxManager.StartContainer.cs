@@ -16,8 +16,11 @@ internal sealed partial class SandboxManager
         {
             throw new FailedPreconditionException($"container {id} was already started");
         }
+        // Taken before the process is released: a process that exits at once must still show
+        // finished_at after started_at.
+        var startedAt = DateTimeOffset.UtcNow;
         await _runtime.StartAsync(id, cancellationToken).ConfigureAwait(false);
-        var started = container.Record with { StartedAt = DateTimeOffset.UtcNow };
+        var started = container.Record with { StartedAt = startedAt };
         _containerStore.SaveRecord(id, started);
         _containers[id] = container with { Record = started };
     }

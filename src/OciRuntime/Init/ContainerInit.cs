@@ -22,6 +22,9 @@ public static class ContainerInit
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(ExecFifoFd);
+        // Until execve replaces this image, processes of the container must not be able to
+        // open /proc/PID/exe and reach the host's crioci-runtime binary (runc CVE-2019-5736).
+        LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
         ProcessSpec process;
         string executable;
         try

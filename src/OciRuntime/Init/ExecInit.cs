@@ -20,6 +20,9 @@ public static class ExecInit
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(MountNamespaceFd);
+        // Until execve replaces this image, processes of the container must not be able to
+        // open /proc/PID/exe and reach the host's crioci-runtime binary (runc CVE-2019-5736).
+        LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
         try
         {
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
