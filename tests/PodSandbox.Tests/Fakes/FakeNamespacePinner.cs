@@ -1,0 +1,27 @@
+using CriOci.PodSandbox.Namespaces;
+
+namespace CriOci.PodSandbox.Tests.Fakes;
+
+/// <summary>Pins nothing; records "Pin DIR" / "Unpin DIR" and the requests, and can be told to fail.</summary>
+internal sealed class FakeNamespacePinner(CallLog log) : INamespacePinner
+{
+    public List<PodNamespaceRequest> Requests { get; } = [];
+
+    public Exception? PinFailure { get; set; }
+
+    public PinnedNamespaces Pin(string directory, PodNamespaceRequest request)
+    {
+        log.Add($"Pin {directory}");
+        Requests.Add(request);
+        if (PinFailure is { } failure)
+        {
+            throw failure;
+        }
+        return new PinnedNamespaces(
+            request.Network ? Path.Combine(directory, "net") : null,
+            request.Ipc ? Path.Combine(directory, "ipc") : null,
+            request.Uts ? Path.Combine(directory, "uts") : null);
+    }
+
+    public void Unpin(string directory) => log.Add($"Unpin {directory}");
+}
