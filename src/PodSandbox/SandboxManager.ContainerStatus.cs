@@ -84,6 +84,9 @@ internal sealed partial class SandboxManager
         OciRuntime.State.ContainerStatus.Created => ContainerState.ContainerCreated,
         OciRuntime.State.ContainerStatus.Running => ContainerState.ContainerRunning,
         OciRuntime.State.ContainerStatus.Stopped => ContainerState.ContainerExited,
+        // The runtime lost the container (its state lived on tmpfs across a reboot): its
+        // process is certainly gone, so it has exited; ContainerStatus explains why.
+        null => ContainerState.ContainerExited,
         _ => ContainerState.ContainerUnknown,
     };
 

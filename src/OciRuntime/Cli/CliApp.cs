@@ -44,7 +44,7 @@ public static class CliApp
                 var verb => throw new CliException($"unknown command {verb}\n{Usage}"),
             };
         }
-        catch (Exception exception) when (exception is CliException or Core.CriOciException or Linux.SyscallException or IOException)
+        catch (Exception exception) when (exception is CliException or Core.CriOciException or Linux.SyscallException or IOException or ArgumentException)
         {
             Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
             return 1;

@@ -73,6 +73,7 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
                 else
                 {
                     flags |= word.Flag;
+                    clear &= ~word.Flag;
                 }
             }
             else if (PropagationWords.TryGetValue(option, out var propagationFlag))

@@ -29,7 +29,8 @@ public static class ContainerLauncher
         ("mount", LibC.CLONE_NEWNS),
     ];
 
-    public static ContainerStateFile Create(string stateRoot, string id, string bundle, InitStdio stdio, string runtimeExecutable)
+    /// <param name="monitored">True when the caller is the container's monitor, which stays to reap the init and write exit.json.</param>
+    public static ContainerStateFile Create(string stateRoot, string id, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored = false)
     {
         ContainerId.Validate(id);
         bundle = Path.GetFullPath(bundle);
@@ -43,7 +44,7 @@ public static class ContainerLauncher
         var created = false;
         try
         {
-            var result = SpawnInit(spec, state, bundle, stdio, runtimeExecutable);
+            var result = SpawnInit(spec, state, bundle, stdio, runtimeExecutable, monitored);
             created = true;
             return result;
         }
@@ -74,7 +75,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable)
+    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
     {
         var (joins, unshareFlags) = Namespaces(spec);
         if ((unshareFlags & LibC.CLONE_NEWUSER) != 0)
@@ -120,7 +121,9 @@ public static class ContainerLauncher
                 : report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report;
             throw new ContainerCannotRunException(message);
         }
-        var stateFile = new ContainerStateFile(state.Id, bundle, pid, ProcStat.StartTime(pid) ?? 0, DateTimeOffset.UtcNow, spec.Annotations);
+        var self = Environment.ProcessId;
+        var stateFile = new ContainerStateFile(state.Id, bundle, pid, ProcStat.StartTime(pid) ?? 0, DateTimeOffset.UtcNow, spec.Annotations,
+            MonitorPid: monitored ? self : 0, MonitorStartTime: monitored ? ProcStat.StartTime(self) ?? 0 : 0);
         state.WriteState(stateFile);
         return stateFile;
     }

@@ -158,6 +158,12 @@ public sealed class ContainerRuntime : IContainerRuntime
             var status = File.Exists(directory.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
             return new RuntimeContainerState(id, status, state.InitPid, state.Created, null);
         }
+        if (state.MonitorPid != 0 && ProcStat.IsSameLiveProcess(state.MonitorPid, state.MonitorStartTime))
+        {
+            // The init has just died and its monitor is about to record how: the container
+            // counts as running until exit.json says otherwise, so nobody sees a made-up code.
+            return new RuntimeContainerState(id, ContainerStatus.Running, state.InitPid, state.Created, null);
+        }
         // The init is gone but nothing recorded how: its monitor died with it. Report the
         // conventional "unknown" exit rather than pretending it still runs.
         return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created,

@@ -10,7 +10,7 @@ namespace CriOci.OciRuntime.Linux;
 /// </summary>
 public sealed class RootedPath : IDisposable
 {
-    private const ulong Resolve = LibC.RESOLVE_IN_ROOT | LibC.RESOLVE_NO_MAGICLINKS;
+    private const ulong ResolveFlags = LibC.RESOLVE_IN_ROOT | LibC.RESOLVE_NO_MAGICLINKS;
 
     private readonly int _rootFd;
 
@@ -25,7 +25,7 @@ public sealed class RootedPath : IDisposable
     /// <summary>Opens an existing path inside the root as O_PATH; returns -1 with ENOENT.</summary>
     public int TryOpen(string path, int flags = LibC.O_PATH)
     {
-        var how = new LibC.OpenHow { Flags = (ulong)(flags | LibC.O_CLOEXEC), Resolve = Resolve };
+        var how = new LibC.OpenHow { Flags = (ulong)(flags | LibC.O_CLOEXEC), Resolve = ResolveFlags };
         var fd = LibC.openat2(_rootFd, Relative(path), ref how);
         if (fd < 0)
         {
@@ -39,10 +39,64 @@ public sealed class RootedPath : IDisposable
         return fd;
     }
 
+    /// <summary>
+    /// The path with every symlink resolved as if the rootfs were "/" (securejoin's rule), so
+    /// that a link to something that does not exist yet (an image's
+    /// /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) names the place to create
+    /// inside the root. Only prefixes already resolved are read, so no link is followed twice.
+    /// </summary>
+    public string Resolve(string path)
+    {
+        const int MaxLinks = 40;
+        var pending = new LinkedList<string>(Relative(path).Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var resolved = new List<string>();
+        var links = 0;
+        var buffer = new byte[4096];
+        while (pending.First is { } first)
+        {
+            var component = first.Value;
+            pending.RemoveFirst();
+            if (component == ".")
+            {
+                continue;
+            }
+            if (component == "..")
+            {
+                if (resolved.Count > 0)
+                {
+                    resolved.RemoveAt(resolved.Count - 1);
+                }
+                continue;
+            }
+            var candidate = string.Join('/', resolved.Append(component));
+            var length = LibC.readlinkat(_rootFd, candidate, buffer, (nuint)buffer.Length);
+            if (length < 0)
+            {
+                // Not a link (EINVAL) or not there yet (ENOENT): the component stands as it is.
+                resolved.Add(component);
+                continue;
+            }
+            if (++links > MaxLinks)
+            {
+                throw new SyscallException(Errno.ELOOP, "resolve", Path.Combine(RootPath, Relative(path)));
+            }
+            var target = System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length);
+            if (target.StartsWith('/'))
+            {
+                resolved.Clear();
+            }
+            foreach (var part in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+            {
+                pending.AddFirst(part);
+            }
+        }
+        return string.Join('/', resolved);
+    }
+
     /// <summary>mkdir -p inside the root; returns an O_PATH descriptor of the directory.</summary>
     public int CreateDirectory(string path, uint mode = 0x1ED /* 0755 */)
     {
-        var relative = Relative(path);
+        var relative = Resolve(path);
         var existing = TryOpen(relative, LibC.O_PATH | LibC.O_DIRECTORY);
         if (existing >= 0)
         {
@@ -77,7 +131,7 @@ public sealed class RootedPath : IDisposable
     /// <summary>Creates an empty file (and its parents) when missing; returns an O_PATH descriptor.</summary>
     public int CreateFile(string path, uint mode = 0x1A4 /* 0644 */)
     {
-        var relative = Relative(path);
+        var relative = Resolve(path);
         var existing = TryOpen(relative);
         if (existing >= 0)
         {
@@ -92,7 +146,7 @@ public sealed class RootedPath : IDisposable
         {
             Flags = (ulong)(LibC.O_CREAT | LibC.O_RDONLY | LibC.O_CLOEXEC),
             Mode = mode,
-            Resolve = Resolve,
+            Resolve = ResolveFlags,
         };
         var fd = Errno.Check(LibC.openat2(_rootFd, relative, ref how), "create", Path.Combine(RootPath, relative));
         LibC.close(fd);

@@ -30,16 +30,28 @@ public static class Signals
         {
             return number;
         }
-        if (name.StartsWith("RTMIN", StringComparison.OrdinalIgnoreCase))
+        // Real-time signals: SIGRTMIN (34) + 0..30 and SIGRTMAX (64) - 0..30, as glibc numbers them.
+        if (name.StartsWith("RTMIN", StringComparison.OrdinalIgnoreCase) && RealtimeOffset(name[5..], '+') is { } above)
         {
-            var offset = name.Length == 5 ? 0 : int.Parse(name[5..], CultureInfo.InvariantCulture);
-            return 34 + offset;
+            return 34 + above;
         }
-        if (name.StartsWith("RTMAX", StringComparison.OrdinalIgnoreCase))
+        if (name.StartsWith("RTMAX", StringComparison.OrdinalIgnoreCase) && RealtimeOffset(name[5..], '-') is { } below)
         {
-            var offset = name.Length == 5 ? 0 : int.Parse(name[5..], CultureInfo.InvariantCulture);
-            return 64 + offset;
+            return 64 - below;
         }
         throw new ArgumentException($"unknown signal {value}");
+    }
+
+    private static int? RealtimeOffset(string suffix, char sign)
+    {
+        if (suffix.Length == 0)
+        {
+            return 0;
+        }
+        return suffix[0] == sign
+            && int.TryParse(suffix.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
+            && offset is >= 0 and <= 30
+            ? offset
+            : null;
     }
 }

@@ -73,7 +73,7 @@ public static class ContainerMonitor
                 log = CriLogWriter.Open(arguments.LogPath);
             }
             state = ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle,
-                new InitStdio(devNull, stdoutWrite, stderrWrite), runtimeExecutable);
+                new InitStdio(devNull, stdoutWrite, stderrWrite), runtimeExecutable, monitored: true);
         }
         catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException)
         {

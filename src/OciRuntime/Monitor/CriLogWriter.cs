@@ -88,7 +88,7 @@ public sealed class CriLogStream(CriLogWriter writer, string streamName)
             var newline = data.IndexOf((byte)'\n');
             var take = newline >= 0 ? newline : data.Length;
             var room = _pending.Length - _pendingLength;
-            if (take >= room)
+            if (take > room)
             {
                 // Longer than a record may be: emit what fits as a partial line.
                 data[..room].CopyTo(_pending.AsSpan(_pendingLength));

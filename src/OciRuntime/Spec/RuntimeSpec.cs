@@ -110,8 +110,12 @@ public sealed record NamespaceSpec
 
 public sealed record IdMappingSpec
 {
+    [System.Text.Json.Serialization.JsonPropertyName("containerID")]
     public uint ContainerId { get; init; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("hostID")]
     public uint HostId { get; init; }
+
     public uint Size { get; init; }
 }
 

@@ -10,7 +10,9 @@ public sealed record ContainerStateFile(
     int InitPid,
     ulong InitStartTime,
     DateTimeOffset Created,
-    IReadOnlyDictionary<string, string>? Annotations);
+    IReadOnlyDictionary<string, string>? Annotations,
+    int MonitorPid = 0,
+    ulong MonitorStartTime = 0);
 
 /// <summary>How the init process ended, written once by the monitor that reaped it (exit.json).</summary>
 public sealed record ContainerExitFile(int ExitCode, int Signal, DateTimeOffset FinishedAt, bool OomKilled);

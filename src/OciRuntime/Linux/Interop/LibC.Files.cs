@@ -94,6 +94,9 @@ internal static partial class LibC
     public static partial int chroot(string path);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint readlinkat(int dirfd, string path, byte[] buffer, nuint size);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int mkdirat(int dirfd, string path, uint mode);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
