@@ -17,7 +17,7 @@ mkdir -p "$logs"
 for project in $(find tests -name '*.csproj' -not -path '*/TestSupport/*' | sort); do
   name=$(basename "$project" .csproj)
   echo "=== $name"
-  dotnet test "$project" -c Release --nologo --logger "console;verbosity=normal" 2>&1 | tee "$logs/$name.log"
+  dotnet test "$project" -c Release --nologo 2>&1 | tee "$logs/$name.log"
   code=${PIPESTATUS[0]}
   summary=$(grep -E 'Failed:[[:space:]]*[0-9]+, Passed:[[:space:]]*[0-9]+' "$logs/$name.log" | tail -n 1)
   if [ -z "$summary" ]; then
