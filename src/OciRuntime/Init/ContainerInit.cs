@@ -18,7 +18,7 @@ public static class ContainerInit
     public const int ExecFifoFd = 3;
     public const int SyncFd = 4;
 
-    public static int Run(string bundle)
+    public static int Run(string bundle, string? cgroupPath)
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(ExecFifoFd);
@@ -41,7 +41,7 @@ public static class ContainerInit
             {
                 Loopback.BringUp();
             }
-            RootfsSetup.Prepare(spec, rootfs);
+            RootfsSetup.Prepare(spec, rootfs, cgroupPath);
             RootfsSetup.PivotRoot(rootfs);
             SetHostname(spec);
             ApplySysctls(spec.Linux?.Sysctl);

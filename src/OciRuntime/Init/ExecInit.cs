@@ -16,7 +16,7 @@ public static class ExecInit
     public const int MountNamespaceFd = 3;
     public const int SyncFd = 4;
 
-    public static int Run(string processFile)
+    public static int Run(string processFile, string? cgroupPath)
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(MountNamespaceFd);
@@ -27,6 +27,12 @@ public static class ExecInit
         {
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
                 ?? throw new InitException("process file is empty");
+            // Into the container's cgroup first, while the host's /sys/fs/cgroup is still visible:
+            // the command's memory and CPU count against the container's limits.
+            if (cgroupPath is not null)
+            {
+                new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(Environment.ProcessId);
+            }
             // setns(CLONE_NEWNS) needs a thread that does not share its root with other threads.
             Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
             Errno.Check(LibC.setns(MountNamespaceFd, LibC.CLONE_NEWNS), "setns", "container mount namespace");
@@ -38,7 +44,7 @@ public static class ExecInit
             ProcessSetup.Exec(executable, process);
             return 127;
         }
-        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException)
         {
             SyncPipe.Send(SyncFd, SyncPipe.Error, exception.Message);
             return 1;

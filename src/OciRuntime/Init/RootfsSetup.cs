@@ -11,7 +11,7 @@ namespace CriOci.OciRuntime.Init;
 /// </summary>
 internal static class RootfsSetup
 {
-    public static void Prepare(RuntimeSpec spec, string rootfs)
+    public static void Prepare(RuntimeSpec spec, string rootfs, string? cgroupPath)
     {
         // Keep what happens in here from propagating back to the host (and vice versa, unless
         // the spec asks for shared): the default is rslave, as runc does.
@@ -23,6 +23,11 @@ internal static class RootfsSetup
         var devBound = false;
         foreach (var mount in spec.Mounts ?? [])
         {
+            if (mount.Type == "cgroup")
+            {
+                MountCgroups(root, mount, cgroupPath ?? throw new InitException($"mount {mount.Destination}: the container has no cgroup"));
+                continue;
+            }
             MountOne(root, mount);
             devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
         }
@@ -49,10 +54,6 @@ internal static class RootfsSetup
             {
                 var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
                 Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);
-            }
-            else if (mount.Type == "cgroup")
-            {
-                throw new InitException($"mount {mount.Destination}: cgroup mounts are not supported yet");
             }
             else
             {
@@ -90,6 +91,55 @@ internal static class RootfsSetup
         finally
         {
             LibC.close(targetFd);
+        }
+    }
+
+    /// <summary>
+    /// /sys/fs/cgroup without a cgroup namespace, as runc does it: the container sees its own
+    /// cgroup of each hierarchy (bind-mounted from the host) under the usual names, so tools
+    /// inside read their limits, and nothing of the rest of the host's tree.
+    /// </summary>
+    private static void MountCgroups(RootedPath root, MountSpec mount, string cgroupPath)
+    {
+        var options = MountOptions.Parse("tmpfs", mount.Options);
+        var readOnly = (options.Flags & LibC.MS_RDONLY) != 0;
+        var hierarchy = Cgroups.CgroupHierarchy.Detect();
+        var binds = new List<(string Source, string Destination)>();
+        if (hierarchy.Mode == Cgroups.CgroupMode.Unified)
+        {
+            binds.Add((hierarchy.V2!.MountPoint + cgroupPath, mount.Destination));
+        }
+        else
+        {
+            MountOne(root, new MountSpec
+            {
+                Destination = mount.Destination,
+                Type = "tmpfs",
+                Source = "tmpfs",
+                Options = ["nosuid", "noexec", "nodev", "mode=755"],
+            });
+            foreach (var cgroupMount in hierarchy.Mounts)
+            {
+                var name = cgroupMount.IsV2 ? "unified" : Path.GetFileName(cgroupMount.MountPoint);
+                binds.Add((cgroupMount.MountPoint + cgroupPath, mount.Destination.TrimEnd('/') + "/" + name));
+            }
+        }
+        var bindOptions = readOnly ? new[] { "rbind", "ro", "nosuid", "noexec", "nodev" } : ["rbind", "nosuid", "noexec", "nodev"];
+        foreach (var (source, destination) in binds)
+        {
+            MountOne(root, new MountSpec { Destination = destination, Type = "bind", Source = source, Options = bindOptions });
+        }
+        if (readOnly && hierarchy.Mode != Cgroups.CgroupMode.Unified)
+        {
+            var fd = root.TryOpen(mount.Destination);
+            try
+            {
+                Errno.Check(LibC.mount(null, RootedPath.ProcFdPath(fd), null, LibC.MS_REMOUNT | LibC.MS_RDONLY | LibC.MS_NOSUID | LibC.MS_NOEXEC | LibC.MS_NODEV, null), "remount ro", mount.Destination);
+            }
+            finally
+            {
+                LibC.close(fd);
+            }
         }
     }
 

@@ -42,7 +42,7 @@ internal static class ContainerExec
         AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
         try
         {
-            var spawned = Spawn(runtimeExecutable, state.Pid, processFile);
+            var spawned = Spawn(runtimeExecutable, state.Pid, processFile, directory.ReadState()?.CgroupPath);
             return await CollectAsync(spawned, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -53,7 +53,7 @@ internal static class ContainerExec
 
     private sealed record SpawnedExec(int Pid, FileStream Stdout, FileStream Stderr, int SyncRead);
 
-    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile)
+    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath)
     {
         var joins = new List<NamespaceJoin>();
         foreach (var (name, flag) in JoinedNamespaces)
@@ -74,7 +74,9 @@ internal static class ContainerExec
         try
         {
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
-                [runtimeExecutable, "exec-init", processFile],
+                cgroupPath is null
+                    ? [runtimeExecutable, "exec-init", processFile]
+                    : [runtimeExecutable, "exec-init", "--cgroup", cgroupPath, processFile],
                 ["PATH=" + SpecDefaults.DefaultPath],
                 [devNull, stdoutWrite, stderrWrite, mountNs, syncWrite],
                 joins));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CriOci.OciRuntime.Cgroups;
 using CriOci.OciRuntime.Init;
 using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Linux.Interop;
@@ -88,16 +89,37 @@ public static class ContainerLauncher
         var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");
+        // The cgroup exists before the init does, so the init's own cgroup mount finds it;
+        // the init joins it before it has run a single instruction of the container's program.
+        var cgroup = new CgroupManager(CgroupHierarchy.Detect(), CgroupManager.PathFor(spec, state.Id));
         int pid;
+        try
+        {
+            cgroup.Create(spec.Linux?.Resources);
+        }
+        catch
+        {
+            LibC.close(pipe[0]);
+            LibC.close(pipe[1]);
+            LibC.close(fifo);
+            cgroup.Destroy();
+            throw;
+        }
         try
         {
             pid = ProcessSpawner.Spawn(new SpawnRequest(
                 runtimeExecutable,
-                [runtimeExecutable, "init", bundle],
+                [runtimeExecutable, "init", "--cgroup", cgroup.CgroupPath, bundle],
                 ["PATH=" + SpecDefaults.DefaultPath],
                 [stdio.Stdin, stdio.Stdout, stdio.Stderr, fifo, pipe[1]],
                 joins,
                 unshareFlags));
+        }
+        catch
+        {
+            LibC.close(pipe[0]);
+            cgroup.Destroy();
+            throw;
         }
         finally
         {
@@ -107,7 +129,12 @@ public static class ContainerLauncher
         string? report;
         try
         {
+            cgroup.AddProcess(pid);
             report = SyncPipe.ReadAll(pipe[0]);
+        }
+        catch (Exception exception) when (exception is IOException or Core.CriOciException)
+        {
+            report = $"{SyncPipe.Error} join cgroup {cgroup.CgroupPath}: {exception.Message}";
         }
         finally
         {
@@ -117,13 +144,15 @@ public static class ContainerLauncher
         {
             LibC.kill(pid, 9);
             LibC.waitpid(pid, out _, 0);
+            cgroup.Destroy();
             var message = report is null ? "container init exited without a report"
                 : report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report;
             throw new ContainerCannotRunException(message);
         }
         var self = Environment.ProcessId;
         var stateFile = new ContainerStateFile(state.Id, bundle, pid, ProcStat.StartTime(pid) ?? 0, DateTimeOffset.UtcNow, spec.Annotations,
-            MonitorPid: monitored ? self : 0, MonitorStartTime: monitored ? ProcStat.StartTime(self) ?? 0 : 0);
+            MonitorPid: monitored ? self : 0, MonitorStartTime: monitored ? ProcStat.StartTime(self) ?? 0 : 0,
+            CgroupPath: cgroup.CgroupPath);
         state.WriteState(stateFile);
         return stateFile;
     }

@@ -226,6 +226,10 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     private void DeleteStateDirectory(string id)
     {
+        if (StateOf(id).ReadState()?.CgroupPath is { } cgroupPath)
+        {
+            new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
+        }
         var path = StateOf(id).Path;
         if (Directory.Exists(path))
         {

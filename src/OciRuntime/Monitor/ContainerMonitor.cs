@@ -102,9 +102,30 @@ public static class ContainerMonitor
             pump.Join(TimeSpan.FromSeconds(2));
         }
         new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
-            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: false));
+            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: WasOomKilled(state, signal)));
         log?.Dispose();
         return 0;
+    }
+
+    /// <summary>
+    /// The cgroup's OOM killer struck during the container's life: Kubernetes reports
+    /// OOMKilled then, whichever of its processes died (containerd does the same).
+    /// </summary>
+    private static bool WasOomKilled(ContainerStateFile state, int signal)
+    {
+        _ = signal;
+        if (state.CgroupPath is null)
+        {
+            return false;
+        }
+        try
+        {
+            return new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), state.CgroupPath).OomKillCount() > 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static (int Read, int Write) Pipe()

@@ -132,15 +132,30 @@ public sealed record DeviceSpec
 
 public sealed record ResourcesSpec
 {
+    public IReadOnlyList<DeviceCgroupSpec>? Devices { get; init; }
     public MemorySpec? Memory { get; init; }
     public CpuSpec? Cpu { get; init; }
     public PidsSpec? Pids { get; init; }
+    public IReadOnlyList<HugepageLimitSpec>? HugepageLimits { get; init; }
+    public IReadOnlyDictionary<string, string>? Unified { get; init; }
+}
+
+public sealed record DeviceCgroupSpec
+{
+    public bool Allow { get; init; }
+    public string? Type { get; init; }
+    public long? Major { get; init; }
+    public long? Minor { get; init; }
+    public string? Access { get; init; }
 }
 
 public sealed record MemorySpec
 {
     public long? Limit { get; init; }
+    public long? Reservation { get; init; }
     public long? Swap { get; init; }
+    public ulong? Swappiness { get; init; }
+    public bool? DisableOOMKiller { get; init; }
 }
 
 public sealed record CpuSpec
@@ -155,4 +170,10 @@ public sealed record CpuSpec
 public sealed record PidsSpec
 {
     public long Limit { get; init; }
+}
+
+public sealed record HugepageLimitSpec
+{
+    public required string PageSize { get; init; }
+    public ulong Limit { get; init; }
 }

@@ -30,6 +30,27 @@ public static class SpecDefaults
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
     ];
 
+    /// <summary>
+    /// The device cgroup rules of an unprivileged container: deny everything, then allow the
+    /// default devices and creating (not opening) any node (containerd's and runc's list).
+    /// </summary>
+    public static readonly IReadOnlyList<DeviceCgroupSpec> DeviceRules =
+    [
+        new() { Allow = false, Access = "rwm" },
+        new() { Allow = true, Type = "c", Access = "m" },
+        new() { Allow = true, Type = "b", Access = "m" },
+        new() { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 1, Minor = 5, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 1, Minor = 7, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 1, Minor = 8, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 1, Minor = 9, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 5, Minor = 0, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 5, Minor = 1, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 5, Minor = 2, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 136, Access = "rwm" },
+        new() { Allow = true, Type = "c", Major = 10, Minor = 200, Access = "rwm" },
+    ];
+
     /// <summary>The file systems every Linux container gets (runtime-spec config-linux.md).</summary>
     public static IReadOnlyList<MountSpec> Mounts() =>
     [
@@ -38,5 +59,6 @@ public static class SpecDefaults
         new() { Destination = "/dev/pts", Type = "devpts", Source = "devpts", Options = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
         new() { Destination = "/dev/mqueue", Type = "mqueue", Source = "mqueue", Options = ["nosuid", "noexec", "nodev"] },
         new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = ["nosuid", "noexec", "nodev", "ro"] },
+        new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = ["nosuid", "noexec", "nodev", "relatime", "ro"] },
     ];
 }

@@ -12,7 +12,8 @@ public sealed record ContainerStateFile(
     DateTimeOffset Created,
     IReadOnlyDictionary<string, string>? Annotations,
     int MonitorPid = 0,
-    ulong MonitorStartTime = 0);
+    ulong MonitorStartTime = 0,
+    string? CgroupPath = null);
 
 /// <summary>How the init process ended, written once by the monitor that reaped it (exit.json).</summary>
 public sealed record ContainerExitFile(int ExitCode, int Signal, DateTimeOffset FinishedAt, bool OomKilled);

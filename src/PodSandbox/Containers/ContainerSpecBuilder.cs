@@ -47,7 +47,51 @@ public static class ContainerSpecBuilder
                 MaskedPaths = privileged ? [] : security?.MaskedPaths is { Count: > 0 } masked ? masked : SpecDefaults.MaskedPaths,
                 ReadonlyPaths = privileged ? [] : security?.ReadonlyPaths is { Count: > 0 } readOnly ? readOnly : SpecDefaults.ReadonlyPaths,
                 Sysctl = input.SandboxConfig.Linux?.Sysctls is { Count: > 0 } sysctls ? new Dictionary<string, string>(sysctls) : null,
+                CgroupsPath = CgroupsPath(input),
+                Resources = BuildResources(config.Linux?.Resources, privileged),
             },
+        };
+    }
+
+    /// <summary>The pod's cgroup parent (kubelet's, e.g. /kubepods/burstable/pod&lt;uid&gt;) plus the container ID, as containerd names it.</summary>
+    public static string CgroupsPath(ContainerSpecInput input)
+    {
+        var parent = NonEmpty(input.SandboxConfig.Linux?.CgroupParent) ?? DefaultCgroupParent;
+        return parent.TrimEnd('/') + "/" + input.ContainerId;
+    }
+
+    /// <summary>Where containers of pods without a cgroup parent (crictl, tests) live.</summary>
+    public const string DefaultCgroupParent = "/crioci";
+
+    private static ResourcesSpec BuildResources(LinuxContainerResources? resources, bool privileged)
+    {
+        var devices = privileged ? new List<DeviceCgroupSpec> { new() { Allow = true, Access = "rwm" } } : SpecDefaults.DeviceRules.ToList();
+        if (resources is null)
+        {
+            return new ResourcesSpec { Devices = devices };
+        }
+        return new ResourcesSpec
+        {
+            Devices = devices,
+            Memory = resources.MemoryLimitInBytes > 0 || resources.MemorySwapLimitInBytes != 0
+                ? new MemorySpec
+                {
+                    Limit = resources.MemoryLimitInBytes > 0 ? resources.MemoryLimitInBytes : null,
+                    Swap = resources.MemorySwapLimitInBytes != 0 ? resources.MemorySwapLimitInBytes : null,
+                }
+                : null,
+            Cpu = new CpuSpec
+            {
+                Shares = resources.CpuShares > 0 ? (ulong)resources.CpuShares : null,
+                Quota = resources.CpuQuota != 0 ? resources.CpuQuota : null,
+                Period = resources.CpuPeriod > 0 ? (ulong)resources.CpuPeriod : null,
+                Cpus = NonEmpty(resources.CpusetCpus),
+                Mems = NonEmpty(resources.CpusetMems),
+            },
+            HugepageLimits = resources.HugepageLimits.Count > 0
+                ? resources.HugepageLimits.Select(h => new HugepageLimitSpec { PageSize = h.PageSize, Limit = h.Limit }).ToList()
+                : null,
+            Unified = resources.Unified.Count > 0 ? new Dictionary<string, string>(resources.Unified) : null,
         };
     }
 
