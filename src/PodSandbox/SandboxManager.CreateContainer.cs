@@ -52,7 +52,8 @@ internal sealed partial class SandboxManager
             rollback.Push("unmount rootfs", () => _mounter.Unmount(rootfs));
 
             var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
-            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user));
+            var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile));
             CreateMountSources(spec);
             AtomicFile.WriteAllBytes(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
 
@@ -74,6 +75,35 @@ internal sealed partial class SandboxManager
         {
             await rollback.RunAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>A Localhost seccomp profile: a JSON file on the node (Docker's and the OCI format agree on the fields used).</summary>
+    private static async Task<SeccompSpec?> LoadLocalhostSeccompAsync(SecurityProfile? profile, CancellationToken cancellationToken)
+    {
+        if (profile is not { ProfileType: SecurityProfile.Types.ProfileType.Localhost })
+        {
+            return null;
+        }
+        var path = profile.LocalhostRef;
+        if (!Path.IsPathRooted(path))
+        {
+            throw new InvalidArgumentException($"seccomp: Localhost profile path must be absolute: {path}");
+        }
+        try
+        {
+            var seccomp = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), OciJsonContext.Default.SeccompSpec)
+                ?? throw new InvalidArgumentException($"seccomp: Localhost profile {path} is empty");
+            OciRuntime.Seccomp.SeccompFilter.Validate(seccomp);
+            return seccomp;
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InvalidArgumentException($"seccomp: Localhost profile {path} does not exist");
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidArgumentException($"seccomp: Localhost profile {path} does not parse: {exception.Message}");
         }
     }
 

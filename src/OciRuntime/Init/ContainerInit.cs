@@ -37,6 +37,10 @@ public static class ContainerInit
             {
                 rootfs = Path.GetFullPath(Path.Combine(bundle, rootfs));
             }
+            if (spec.Linux?.Seccomp is not null)
+            {
+                Seccomp.SeccompFilter.Preload();
+            }
             if (spec.Linux?.Namespaces?.Any(n => n.Type == "network" && string.IsNullOrEmpty(n.Path)) == true)
             {
                 Loopback.BringUp();
@@ -54,9 +58,9 @@ public static class ContainerInit
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
             executable = ProcessSetup.ResolveExecutable(process);
-            ProcessSetup.ApplyCredentials(process);
+            ProcessSetup.ApplyCredentialsAndSeccomp(process, spec.Linux?.Seccomp);
         }
-        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException)
         {
             SyncPipe.Send(SyncFd, SyncPipe.Error, exception.Message);
             return 1;

@@ -16,7 +16,7 @@ public static class ExecInit
     public const int MountNamespaceFd = 3;
     public const int SyncFd = 4;
 
-    public static int Run(string processFile, string? cgroupPath)
+    public static int Run(string processFile, string? cgroupPath, string? bundle)
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(MountNamespaceFd);
@@ -27,6 +27,13 @@ public static class ExecInit
         {
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
                 ?? throw new InitException("process file is empty");
+            // An exec'd process is filtered like the container's own (runc exec does the same).
+            var seccomp = bundle is null ? null
+                : JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)?.Linux?.Seccomp;
+            if (seccomp is not null)
+            {
+                Seccomp.SeccompFilter.Preload();
+            }
             // Into the container's cgroup first, while the host's /sys/fs/cgroup is still visible:
             // the command's memory and CPU count against the container's limits.
             if (cgroupPath is not null)
@@ -40,7 +47,7 @@ public static class ExecInit
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
             var executable = ProcessSetup.ResolveExecutable(process);
-            ProcessSetup.ApplyCredentials(process);
+            ProcessSetup.ApplyCredentialsAndSeccomp(process, seccomp);
             ProcessSetup.Exec(executable, process);
             return 127;
         }

@@ -95,6 +95,24 @@ internal static class ProcessSetup
     private static bool IsExecutableFile(string path) =>
         File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
+    /// <summary>
+    /// Credentials and the seccomp filter, in runc's order: without no_new_privs, loading a
+    /// filter needs CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it,
+    /// the filter goes in last and the setup syscalls need not be in the profile.
+    /// </summary>
+    public static void ApplyCredentialsAndSeccomp(ProcessSpec process, SeccompSpec? seccomp)
+    {
+        if (seccomp is not null && !process.NoNewPrivileges)
+        {
+            Seccomp.SeccompFilter.Load(seccomp);
+        }
+        ApplyCredentials(process);
+        if (seccomp is not null && process.NoNewPrivileges)
+        {
+            Seccomp.SeccompFilter.Load(seccomp);
+        }
+    }
+
     /// <summary>Switches user and groups and sets the five capability sets.</summary>
     public static void ApplyCredentials(ProcessSpec process)
     {

@@ -42,7 +42,8 @@ internal static class ContainerExec
         AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
         try
         {
-            var spawned = Spawn(runtimeExecutable, state.Pid, processFile, directory.ReadState()?.CgroupPath);
+            var stateFile = directory.ReadState();
+            var spawned = Spawn(runtimeExecutable, state.Pid, processFile, stateFile?.CgroupPath, stateFile?.Bundle);
             return await CollectAsync(spawned, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -53,7 +54,7 @@ internal static class ContainerExec
 
     private sealed record SpawnedExec(int Pid, FileStream Stdout, FileStream Stderr, int SyncRead);
 
-    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath)
+    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath, string? bundle)
     {
         var joins = new List<NamespaceJoin>();
         foreach (var (name, flag) in JoinedNamespaces)
@@ -74,9 +75,7 @@ internal static class ContainerExec
         try
         {
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
-                cgroupPath is null
-                    ? [runtimeExecutable, "exec-init", processFile]
-                    : [runtimeExecutable, "exec-init", "--cgroup", cgroupPath, processFile],
+                ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle),
                 ["PATH=" + SpecDefaults.DefaultPath],
                 [devNull, stdoutWrite, stderrWrite, mountNs, syncWrite],
                 joins));
@@ -97,6 +96,21 @@ internal static class ContainerExec
             LibC.close(mountNs);
             LibC.close(devNull);
         }
+    }
+
+    private static List<string> ExecInitArguments(string runtimeExecutable, string processFile, string? cgroupPath, string? bundle)
+    {
+        var args = new List<string> { runtimeExecutable, "exec-init" };
+        if (cgroupPath is not null)
+        {
+            args.AddRange(["--cgroup", cgroupPath]);
+        }
+        if (bundle is not null)
+        {
+            args.AddRange(["--bundle", bundle]);
+        }
+        args.Add(processFile);
+        return args;
     }
 
     private static async Task<ExecResult> CollectAsync(SpawnedExec exec, string id, TimeSpan timeout, CancellationToken cancellationToken)

@@ -79,6 +79,11 @@ public static class ContainerLauncher
     private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
     {
         var (joins, unshareFlags) = Namespaces(spec);
+        if (spec.Linux?.Seccomp is { } seccomp)
+        {
+            // Refuse a bad profile here, with a clear error, rather than from inside the init.
+            Seccomp.SeccompFilter.Validate(seccomp);
+        }
         if ((unshareFlags & LibC.CLONE_NEWUSER) != 0)
         {
             throw new Core.InvalidArgumentException("user namespaces are not supported yet");

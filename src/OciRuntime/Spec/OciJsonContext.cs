@@ -9,6 +9,7 @@ namespace CriOci.OciRuntime.Spec;
     WriteIndented = true)]
 [JsonSerializable(typeof(RuntimeSpec))]
 [JsonSerializable(typeof(ProcessSpec))]
+[JsonSerializable(typeof(SeccompSpec))]
 [JsonSerializable(typeof(ContainerStateFile))]
 [JsonSerializable(typeof(ContainerExitFile))]
 [JsonSerializable(typeof(OciState))]

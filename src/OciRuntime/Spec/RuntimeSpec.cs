@@ -100,6 +100,33 @@ public sealed record LinuxSpec
     public IReadOnlyList<string>? MaskedPaths { get; init; }
     public IReadOnlyList<string>? ReadonlyPaths { get; init; }
     public string? MountLabel { get; init; }
+    public SeccompSpec? Seccomp { get; init; }
+}
+
+public sealed record SeccompSpec
+{
+    public required string DefaultAction { get; init; }
+    public uint? DefaultErrnoRet { get; init; }
+    public IReadOnlyList<string>? Architectures { get; init; }
+    public IReadOnlyList<string>? Flags { get; init; }
+    public string? ListenerPath { get; init; }
+    public IReadOnlyList<SeccompSyscallSpec>? Syscalls { get; init; }
+}
+
+public sealed record SeccompSyscallSpec
+{
+    public required IReadOnlyList<string> Names { get; init; }
+    public required string Action { get; init; }
+    public uint? ErrnoRet { get; init; }
+    public IReadOnlyList<SeccompArgSpec>? Args { get; init; }
+}
+
+public sealed record SeccompArgSpec
+{
+    public uint Index { get; init; }
+    public ulong Value { get; init; }
+    public ulong ValueTwo { get; init; }
+    public required string Op { get; init; }
 }
 
 public sealed record NamespaceSpec

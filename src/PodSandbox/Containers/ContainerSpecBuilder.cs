@@ -24,6 +24,7 @@ public static class ContainerSpecBuilder
             throw new InvalidArgumentException("config.tty: terminal containers are not supported yet");
         }
         var hostNetwork = input.Sandbox.NetworkNamespace is null;
+        var capabilities = BuildCapabilities(security, privileged);
 
         return new RuntimeSpec
         {
@@ -33,7 +34,7 @@ public static class ContainerSpecBuilder
                 Env = ContainerCommand.MergeEnvironment(input.Image.Env, config.Envs.Select(e => (e.Key, e.Value))),
                 Cwd = NonEmpty(config.WorkingDir) ?? NonEmpty(input.Image.WorkingDir) ?? "/",
                 User = new UserSpec { Uid = input.User.Uid, Gid = input.User.Gid, AdditionalGids = input.User.AdditionalGids },
-                Capabilities = BuildCapabilities(security, privileged),
+                Capabilities = capabilities,
                 NoNewPrivileges = security?.NoNewPrivs == true,
                 OomScoreAdj = config.Linux?.Resources is { } resources && resources.OomScoreAdj != 0 ? (int)resources.OomScoreAdj : null,
             },
@@ -49,6 +50,7 @@ public static class ContainerSpecBuilder
                 Sysctl = input.SandboxConfig.Linux?.Sysctls is { Count: > 0 } sysctls ? new Dictionary<string, string>(sysctls) : null,
                 CgroupsPath = CgroupsPath(input),
                 Resources = BuildResources(config.Linux?.Resources, privileged),
+                Seccomp = BuildSeccomp(security, privileged, capabilities, input.LocalhostSeccompProfile),
             },
         };
     }
@@ -58,6 +60,25 @@ public static class ContainerSpecBuilder
     {
         var parent = NonEmpty(input.SandboxConfig.Linux?.CgroupParent) ?? DefaultCgroupParent;
         return parent.TrimEnd('/') + "/" + input.ContainerId;
+    }
+
+    /// <summary>
+    /// Kubernetes' seccomp field: absent or Unconfined means no filter (kubelet sends
+    /// RuntimeDefault explicitly when the pod or the SeccompDefault gate asks for it);
+    /// privileged containers are never filtered.
+    /// </summary>
+    private static SeccompSpec? BuildSeccomp(LinuxContainerSecurityContext? security, bool privileged, CapabilitiesSpec capabilities, SeccompSpec? localhost)
+    {
+        if (privileged || security?.Seccomp is not { } profile)
+        {
+            return null;
+        }
+        return profile.ProfileType switch
+        {
+            SecurityProfile.Types.ProfileType.RuntimeDefault => OciRuntime.Seccomp.RuntimeDefaultProfile.Create(capabilities.Bounding ?? []),
+            SecurityProfile.Types.ProfileType.Unconfined => null,
+            _ => localhost ?? throw new InvalidArgumentException($"seccomp: Localhost profile {profile.LocalhostRef} was not loaded"),
+        };
     }
 
     /// <summary>Where containers of pods without a cgroup parent (crictl, tests) live.</summary>

@@ -1,4 +1,5 @@
 using CriOci.Cri.V1;
+using CriOci.OciRuntime.Spec;
 using CriOci.PodSandbox.Storage;
 
 namespace CriOci.PodSandbox.Containers;
@@ -10,4 +11,5 @@ public sealed record ContainerSpecInput(
     PodSandboxConfig SandboxConfig,
     SandboxRecord Sandbox,
     ContainerImage Image,
-    ResolvedUser User);
+    ResolvedUser User,
+    SeccompSpec? LocalhostSeccompProfile = null);

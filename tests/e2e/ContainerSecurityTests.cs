@@ -1,0 +1,145 @@
+using CriOci.Cri.V1;
+using CriOci.E2E.Fixtures;
+using CriOci.TestSupport;
+using Grpc.Core;
+
+namespace CriOci.E2E;
+
+/// <summary>Seccomp, cgroup limits, OOM and device rules, each checked from inside a real container.</summary>
+[Collection(RegistryCollection.Name)]
+[Trait("Category", "Privileged")]
+public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLifetime
+{
+    private DaemonProcess _daemon = null!;
+    private PodSandboxConfig _podConfig = null!;
+    private string _podId = "";
+
+    public async Task InitializeAsync()
+    {
+        _daemon = await DaemonProcess.StartAsync();
+        await _daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = registry.BusyboxLatest.Reference } });
+        _podConfig = CriRequests.Pod("secure", Path.Combine(_daemon.BaseDirectory, "logs"));
+        _podId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = _podConfig })).PodSandboxId;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = _podId });
+        await _daemon.DisposeAsync();
+        await PodLifecycleTests.CleanUpAsync(_daemon.BaseDirectory);
+    }
+
+    private RuntimeService.RuntimeServiceClient Runtime => _daemon.Client.Runtime;
+
+    private async Task<string> StartAsync(string name, Action<ContainerConfig> configure, params string[] command)
+    {
+        var config = CriRequests.Container(name, registry.BusyboxLatest.Reference, command.Length > 0 ? command : ["sleep", "3600"]);
+        config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext(), Resources = new LinuxContainerResources() };
+        configure(config);
+        var created = await Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _podConfig });
+        await Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = created.ContainerId });
+        return created.ContainerId;
+    }
+
+    private async Task<ExecSyncResponse> ExecAsync(string id, params string[] command) =>
+        await Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { command }, Timeout = 10 });
+
+    [Fact]
+    public async Task Seccomp_RuntimeDefault_FiltersTheContainerAndItsExecs()
+    {
+        var id = await StartAsync("seccomp-default", c => c.Linux.SecurityContext.Seccomp =
+            new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault });
+
+        var status = await ExecAsync(id, "grep", "^Seccomp:", "/proc/self/status");
+
+        Assert.Equal("Seccomp:\t2\n", status.Stdout.ToStringUtf8());
+        Assert.Equal("fine\n", (await ExecAsync(id, "echo", "fine")).Stdout.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task Seccomp_LocalhostProfile_DeniesWithTheProfilesErrno()
+    {
+        var profile = Path.Combine(_daemon.BaseDirectory, "deny-mkdir.json");
+        await File.WriteAllTextAsync(profile, """
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+            """);
+        var id = await StartAsync("seccomp-localhost", c => c.Linux.SecurityContext.Seccomp =
+            new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = profile });
+
+        var mkdir = await ExecAsync(id, "mkdir", "/tmp/denied");
+
+        Assert.NotEqual(0, mkdir.ExitCode);
+        Assert.Contains("Permission denied", mkdir.Stderr.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task Seccomp_LocalhostProfileMissing_IsInvalidArgumentNamingTheFile()
+    {
+        var config = CriRequests.Container("seccomp-missing", registry.BusyboxLatest.Reference, "true");
+        config.Linux = new LinuxContainerConfig
+        {
+            SecurityContext = new LinuxContainerSecurityContext
+            {
+                Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = "/nonexistent/profile.json" },
+            },
+        };
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _podConfig }));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("/nonexistent/profile.json", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Resources_MemoryAndCpu_AreTheContainersCgroupLimits()
+    {
+        var id = await StartAsync("limited", c =>
+        {
+            c.Linux.Resources.MemoryLimitInBytes = 64L << 20;
+            c.Linux.Resources.CpuQuota = 50_000;
+            c.Linux.Resources.CpuPeriod = 100_000;
+        });
+
+        var memory = await ExecAsync(id, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max");
+        var cpu = await ExecAsync(id, "sh", "-c", "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max");
+
+        Assert.Equal($"{64L << 20}\n", memory.Stdout.ToStringUtf8());
+        Assert.Equal("50000\n", cpu.Stdout.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task Memory_AllocatingPastTheLimit_ReportsOomKilledWith137()
+    {
+        var id = await StartAsync("hog", c =>
+        {
+            c.Linux.Resources.MemoryLimitInBytes = 32L << 20;
+            c.Linux.Resources.MemorySwapLimitInBytes = 32L << 20;
+        }, "dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1");
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        ContainerStatus status;
+        do
+        {
+            status = (await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
+            await Task.Delay(50);
+        }
+        while (status.State != ContainerState.ContainerExited && DateTime.UtcNow < deadline);
+
+        Assert.Equal(ContainerState.ContainerExited, status.State);
+        Assert.Equal("OOMKilled", status.Reason);
+        Assert.Equal(137, status.ExitCode);
+    }
+
+    [Fact]
+    public async Task Devices_BlockDeviceNodeMadeInside_CannotBeOpened()
+    {
+        var id = await StartAsync("devices", _ => { });
+
+        var result = await ExecAsync(id, "sh", "-c", "mknod /tmp/disk b 8 0 && head -c 1 /tmp/disk");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("Operation not permitted", result.Stderr.ToStringUtf8());
+    }
+}
