@@ -112,6 +112,47 @@ public sealed class CgroupManager
         return 0;
     }
 
+    /// <summary>Freezes (pause) or thaws (resume) every process of the cgroup and waits until the kernel reports it done.</summary>
+    public void SetFrozen(bool frozen)
+    {
+        var (file, value, done) = FreezerFile(frozen);
+        File.WriteAllText(file, value);
+        for (var attempt = 0; attempt < 500 && !IsFrozenState(done); attempt++)
+        {
+            Thread.Sleep(2);
+        }
+    }
+
+    public bool IsFrozen()
+    {
+        try
+        {
+            return IsFrozenState(FreezerFile(true).Done);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private (string File, string Value, Func<bool> Done) FreezerFile(bool frozen)
+    {
+        if (_hierarchy.V1.FirstOrDefault(m => m.Controllers.Contains("freezer")) is { } freezer)
+        {
+            var state = Path.Combine(freezer.MountPoint + CgroupPath, "freezer.state");
+            return (state, frozen ? "FROZEN" : "THAWED", () => File.ReadAllText(state).Trim() == "FROZEN");
+        }
+        if (_hierarchy.V2 is { } v2)
+        {
+            var directory = v2.MountPoint + CgroupPath;
+            return (Path.Combine(directory, "cgroup.freeze"), frozen ? "1" : "0",
+                () => File.ReadLines(Path.Combine(directory, "cgroup.events")).Contains("frozen 1"));
+        }
+        throw new Core.FailedPreconditionException("no cgroup freezer is mounted on this host");
+    }
+
+    private static bool IsFrozenState(Func<bool> done) => done();
+
     /// <summary>The PIDs in the cgroup (from the first hierarchy that has the directory).</summary>
     public IReadOnlyList<int> Pids()
     {

@@ -13,11 +13,13 @@ public static class CliApp
     private static readonly HashSet<string> Switches = new(StringComparer.Ordinal)
     {
         "debug", "systemd-cgroup", "detached", "force", "f", "all", "a", "help", "h", "version", "v",
-        "no-pivot", "no-new-keyring", "detach", "d", "rootless",
+        "no-pivot", "no-new-keyring", "detach", "d", "rootless", "tty", "t", "quiet", "q", "stats",
     };
 
     public static int Run(string[] args)
     {
+        string? logFile = null;
+        var jsonLog = false;
         try
         {
             var verbIndex = FindVerb(args);
@@ -29,6 +31,12 @@ public static class CliApp
             var global = CliArguments.Parse(args[..verbIndex], Switches);
             var local = CliArguments.Parse(args[(verbIndex + 1)..], Switches);
             var root = global.Flag("root") ?? DefaultRoot;
+            logFile = global.Flag("log");
+            jsonLog = global.Flag("log-format") == "json";
+            if (global.Switch("systemd-cgroup"))
+            {
+                throw new CliException("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs (the default)");
+            }
             var self = Environment.ProcessPath ?? throw new CliException("cannot find my own executable");
             return args[verbIndex] switch
             {
@@ -40,6 +48,15 @@ public static class CliApp
                 "state" => StateCommand.Run(Runtime(root, self), local),
                 "kill" => KillCommand.Run(Runtime(root, self), local),
                 "delete" => DeleteCommand.Run(Runtime(root, self), local),
+                "exec" => ExecCommand.Run(Runtime(root, self), local, self),
+                "run" => RunCommand.Run(Runtime(root, self), root, local, self),
+                "ps" => PsCommand.Run(Runtime(root, self), local),
+                "list" => ListCommand.Run(Runtime(root, self), local),
+                "pause" => PauseCommand.Run(Runtime(root, self), local, pause: true),
+                "resume" => PauseCommand.Run(Runtime(root, self), local, pause: false),
+                "update" => UpdateCommand.Run(Runtime(root, self), local),
+                "features" => FeaturesCommand.Run(),
+                "spec" => SpecCommand.Run(local),
                 "--version" or "-v" or "version" => Version(),
                 var verb => throw new CliException($"unknown command {verb}\n{Usage}"),
             };
@@ -47,7 +64,32 @@ public static class CliApp
         catch (Exception exception) when (exception is CliException or Core.CriOciException or Linux.SyscallException or IOException or ArgumentException)
         {
             Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
+            WriteLog(logFile, jsonLog, exception.Message);
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// runc's --log/--log-format: containerd's shim reads the last "error" record of this file
+    /// to tell its caller why a command failed.
+    /// </summary>
+    private static void WriteLog(string? logFile, bool json, string message)
+    {
+        if (logFile is null)
+        {
+            return;
+        }
+        try
+        {
+            var time = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            var line = json
+                ? $"{{\"level\":\"error\",\"msg\":{System.Text.Json.JsonSerializer.Serialize(message, Spec.OciJsonContext.Default.String)},\"time\":\"{time}\"}}\n"
+                : $"time=\"{time}\" level=error msg=\"{message.Replace("\"", "\\\"")}\"\n";
+            File.AppendAllText(logFile, line);
+        }
+        catch (IOException)
+        {
+            // Nowhere else to report it; stderr already has the message.
         }
     }
 
@@ -86,9 +128,19 @@ public static class CliApp
           state ID                                     print the container's state as JSON
           kill [--all] ID [SIGNAL]                     send a signal (default SIGTERM)
           delete [--force] ID                          delete a stopped (or, with --force, any) container
+          run [--bundle DIR] [--detach] ID             create, start and wait for a container
+          exec [--process FILE] [--detach] ID [ARGS]   run another process in a running container
+          ps [--format json] ID                        list the container's processes
+          list [--format json] [--quiet]               list containers
+          pause ID / resume ID                         freeze and thaw the container's processes
+          update [--resources FILE|-] ID               change the container's cgroup limits
+          features                                     print the runtime's features document
+          spec [--bundle DIR]                          write a default config.json
 
         Global options:
-          --root DIR   state directory (default /run/crioci-runtime)
+          --root DIR          state directory (default /run/crioci-runtime)
+          --log FILE          append errors to FILE
+          --log-format json   write --log records as JSON (runc's format)
 
         """;
 }

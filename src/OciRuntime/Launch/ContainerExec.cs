@@ -14,7 +14,7 @@ namespace CriOci.OciRuntime.Launch;
 /// spawned inside the init's pid, ipc, uts and network namespaces, enters the mount namespace
 /// itself, applies the process's user and capabilities and execs the command.
 /// </summary>
-internal static class ContainerExec
+public static class ContainerExec
 {
     /// <summary>CRI implementations cap ExecSync output; kubelet itself keeps far less for probes.</summary>
     private const int MaxOutputBytes = 16 * 1024 * 1024;
@@ -27,7 +27,7 @@ internal static class ContainerExec
         ("pid", LibC.CLONE_NEWPID),
     ];
 
-    public static async Task<ExecResult> RunAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
+    internal static async Task<ExecResult> RunAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
         ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (state is null)
@@ -56,6 +56,36 @@ internal static class ContainerExec
 
     private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath, string? bundle)
     {
+        var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+        var (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
+        var (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
+        try
+        {
+            var pid = StartProcess(runtimeExecutable, initPid, processFile, cgroupPath, bundle,
+                new InitStdio(devNull, stdoutWrite, stderrWrite), out var syncRead);
+            return new SpawnedExec(pid, ReadStream(stdoutRead), ReadStream(stderrRead), syncRead);
+        }
+        catch
+        {
+            LibC.close(stdoutRead);
+            LibC.close(stderrRead);
+            throw;
+        }
+        finally
+        {
+            LibC.close(stdoutWrite);
+            LibC.close(stderrWrite);
+            LibC.close(devNull);
+        }
+    }
+
+    /// <summary>
+    /// Spawns exec-init for <paramref name="processFile"/> with the given standard streams;
+    /// <paramref name="syncRead"/> reports an error line, or end-of-file once the command runs.
+    /// </summary>
+    public static int StartProcess(string runtimeExecutable, int initPid, string processFile, string? cgroupPath, string? bundle,
+        InitStdio stdio, out int syncRead)
+    {
         var joins = new List<NamespaceJoin>();
         foreach (var (name, flag) in JoinedNamespaces)
         {
@@ -68,33 +98,26 @@ internal static class ContainerExec
             }
         }
         var mountNs = Errno.Check(LibC.open($"/proc/{initPid}/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/mnt");
-        var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
-        var (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
-        var (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
-        var (syncRead, syncWrite) = ContainerRuntime.CreatePipe();
+        var (read, syncWrite) = ContainerRuntime.CreatePipe();
         try
         {
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
                 ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle),
                 ["PATH=" + SpecDefaults.DefaultPath],
-                [devNull, stdoutWrite, stderrWrite, mountNs, syncWrite],
+                [stdio.Stdin, stdio.Stdout, stdio.Stderr, mountNs, syncWrite],
                 joins));
-            return new SpawnedExec(pid, ReadStream(stdoutRead), ReadStream(stderrRead), syncRead);
+            syncRead = read;
+            return pid;
         }
         catch
         {
-            LibC.close(stdoutRead);
-            LibC.close(stderrRead);
-            LibC.close(syncRead);
+            LibC.close(read);
             throw;
         }
         finally
         {
-            LibC.close(stdoutWrite);
-            LibC.close(stderrWrite);
             LibC.close(syncWrite);
             LibC.close(mountNs);
-            LibC.close(devNull);
         }
     }
 

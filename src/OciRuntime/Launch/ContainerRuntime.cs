@@ -155,7 +155,9 @@ public sealed class ContainerRuntime : IContainerRuntime
         }
         if (ProcStat.IsSameLiveProcess(state.InitPid, state.InitStartTime))
         {
-            var status = File.Exists(directory.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+            var status = File.Exists(directory.ExecFifo) ? ContainerStatus.Created
+                : state.CgroupPath is { } cgroupPath && new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).IsFrozen() ? ContainerStatus.Paused
+                : ContainerStatus.Running;
             return new RuntimeContainerState(id, status, state.InitPid, state.Created, null);
         }
         if (state.MonitorPid != 0 && ProcStat.IsSameLiveProcess(state.MonitorPid, state.MonitorStartTime))
@@ -236,6 +238,22 @@ public sealed class ContainerRuntime : IContainerRuntime
             Directory.Delete(path, recursive: true);
         }
     }
+
+    /// <summary>The container's cgroup, for pause, resume, update and ps.</summary>
+    public Cgroups.CgroupManager Cgroup(string id)
+    {
+        var state = StateOf(id).ReadState() ?? throw new NotFoundException($"container {id} does not exist");
+        return new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), state.CgroupPath
+            ?? throw new FailedPreconditionException($"container {id} has no cgroup"));
+    }
+
+    /// <summary>Every container under this runtime root.</summary>
+    public IReadOnlyList<string> ListIds() => Directory.Exists(_options.StateRoot)
+        ? Directory.EnumerateDirectories(_options.StateRoot).Select(Path.GetFileName).Where(id => id is not null && StateOf(id).Exists).Cast<string>().Order(StringComparer.Ordinal).ToList()
+        : [];
+
+    /// <summary>The state file as written at create time (bundle, created time, annotations).</summary>
+    public ContainerStateFile? StateFile(string id) => StateOf(id).ReadState();
 
     /// <summary>The bundle directory the container was created from, or null.</summary>
     public string? Bundle(string id) => StateOf(id).ReadState()?.Bundle;

@@ -10,6 +10,8 @@ namespace CriOci.OciRuntime.Spec;
 [JsonSerializable(typeof(RuntimeSpec))]
 [JsonSerializable(typeof(ProcessSpec))]
 [JsonSerializable(typeof(SeccompSpec))]
+[JsonSerializable(typeof(ResourcesSpec))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(ContainerStateFile))]
 [JsonSerializable(typeof(ContainerExitFile))]
 [JsonSerializable(typeof(OciState))]

@@ -7,6 +7,8 @@ public enum ContainerStatus
     Created,
     Running,
     Stopped,
+    /// <summary>runc's extra status: running but frozen by the cgroup freezer.</summary>
+    Paused,
 }
 
 public static class ContainerStatusNames
@@ -16,6 +18,7 @@ public static class ContainerStatusNames
         ContainerStatus.Creating => "creating",
         ContainerStatus.Created => "created",
         ContainerStatus.Running => "running",
+        ContainerStatus.Paused => "paused",
         _ => "stopped",
     };
 }

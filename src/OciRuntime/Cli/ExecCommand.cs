@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.Json;
+using CriOci.OciRuntime.Init;
+using CriOci.OciRuntime.Launch;
+using CriOci.OciRuntime.Linux.Interop;
+using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
+
+namespace CriOci.OciRuntime.Cli;
+
+/// <summary>
+/// `exec [--process FILE | --env/--cwd/--user ... ID ARGS...] [--detach] [--pid-file FILE] ID`:
+/// an extra process in a running container with our stdio. Detached, the process outlives us
+/// (containerd's shim, a subreaper, adopts it); otherwise we wait and pass on its exit code.
+/// </summary>
+internal static class ExecCommand
+{
+    public static int Run(ContainerRuntime runtime, CliArguments args, string self)
+    {
+        var id = args.Required(0, "container ID");
+        var state = runtime.GetState(id) ?? throw new Core.NotFoundException($"container {id} does not exist");
+        if (state.Status != ContainerStatus.Running)
+        {
+            throw new Core.FailedPreconditionException($"cannot exec in a {state.Status.ToSpecString()} container");
+        }
+        if (args.Switch("tty", "t") || args.Flag("console-socket") is not null)
+        {
+            throw new CliException("exec with a terminal is not supported yet");
+        }
+        var stateFile = runtime.StateFile(id)!;
+        var process = args.Flag("process", "p") is { } file
+            ? JsonSerializer.Deserialize(File.ReadAllBytes(file), OciJsonContext.Default.ProcessSpec) ?? throw new CliException($"{file} is empty")
+            : ProcessFromFlags(stateFile.Bundle, args);
+        var processFile = Path.Combine(Path.GetTempPath(), $"crioci-exec-{Guid.NewGuid():N}.json");
+        Core.AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        try
+        {
+            var pid = ContainerExec.StartProcess(self, state.Pid, processFile, stateFile.CgroupPath, stateFile.Bundle, new InitStdio(0, 1, 2), out var syncRead);
+            var report = SyncPipe.ReadAll(syncRead);
+            LibC.close(syncRead);
+            if (report is not null)
+            {
+                LibC.waitpid(pid, out _, 0);
+                throw new CliException(report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report);
+            }
+            if (args.Flag("pid-file") is { } pidFile)
+            {
+                Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), pid.ToString(CultureInfo.InvariantCulture));
+            }
+            if (args.Switch("detach", "d"))
+            {
+                return 0;
+            }
+            LibC.waitpid(pid, out var status, 0);
+            return LibC.ExitCodeFromWaitStatus(status, out _);
+        }
+        finally
+        {
+            File.Delete(processFile);
+        }
+    }
+
+    /// <summary>The container's own process settings with the command line's args, env, cwd and user.</summary>
+    private static ProcessSpec ProcessFromFlags(string bundle, CliArguments args)
+    {
+        var spec = ContainerLauncher.LoadSpec(bundle);
+        var process = spec.Process ?? throw new CliException("the container's config.json has no process");
+        var command = args.Positional.Skip(1).ToList();
+        if (command.Count == 0)
+        {
+            throw new CliException("exec needs a command or --process");
+        }
+        var env = (process.Env ?? []).ToList();
+        if (args.Flag("env", "e") is { } extra)
+        {
+            env.Add(extra);
+        }
+        var user = process.User;
+        if (args.Flag("user", "u") is { } userFlag)
+        {
+            var parts = userFlag.Split(':');
+            user = user with
+            {
+                Uid = uint.Parse(parts[0], CultureInfo.InvariantCulture),
+                Gid = parts.Length > 1 ? uint.Parse(parts[1], CultureInfo.InvariantCulture) : user.Gid,
+            };
+        }
+        return process with { Args = command, Env = env, Cwd = args.Flag("cwd") ?? process.Cwd, User = user, Terminal = false };
+    }
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+using CriOci.OciRuntime.Launch;
+using CriOci.OciRuntime.Linux.Interop;
+
+namespace CriOci.OciRuntime.Cli;
+
+/// <summary>`run [--bundle DIR] [--detach] [--pid-file FILE] ID`: create, start and (unless detached) wait, then delete.</summary>
+internal static class RunCommand
+{
+    public static int Run(ContainerRuntime runtime, string root, CliArguments args, string self)
+    {
+        var id = args.Required(0, "container ID");
+        var bundle = args.Flag("bundle", "b") ?? Directory.GetCurrentDirectory();
+        var state = ContainerLauncher.Create(root, id, bundle, new InitStdio(0, 1, 2), self);
+        if (args.Flag("pid-file") is { } pidFile)
+        {
+            Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), state.InitPid.ToString(CultureInfo.InvariantCulture));
+        }
+        runtime.StartAsync(id, CancellationToken.None).GetAwaiter().GetResult();
+        if (args.Switch("detach", "d"))
+        {
+            return 0;
+        }
+        // The init is our child: its exit status is ours to collect and pass on.
+        LibC.waitpid(state.InitPid, out var status, 0);
+        var exitCode = LibC.ExitCodeFromWaitStatus(status, out _);
+        runtime.DeleteAsync(id, CancellationToken.None).GetAwaiter().GetResult();
+        return exitCode;
+    }
+}
