@@ -11,7 +11,8 @@ internal static class DeleteCommand
         var state = runtime.GetState(id);
         if (state is null)
         {
-            throw new Core.NotFoundException($"container {id} does not exist");
+            // runc: deleting a container that is already gone succeeds when forced.
+            return args.Switch("force", "f") ? 0 : throw new Core.NotFoundException($"container {id} does not exist");
         }
         if (state.Status is State.ContainerStatus.Running && !args.Switch("force", "f"))
         {
