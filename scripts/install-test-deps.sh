@@ -14,6 +14,12 @@ packages=(
   jq                          # JSON inspection in scripts and diagnostics
   curl                        # manual registry probing when a test fails
   ca-certificates
+  apache2-utils               # htpasswd -B: bcrypt entries for the basic-auth registry tests
+  oci-image-tool              # validates exported OCI image layouts
+  containerd                  # proves crioci-runtime is runc-compatible through containerd's runc shim (ctr)
+  runc                        # a peer runtime for benchmarks and RuntimeClass tests
+  crun                        # a peer runtime for benchmarks and RuntimeClass tests
+  libseccomp2                 # seccomp filters (the runtime loads libseccomp.so.2)
 )
 
 missing=()
