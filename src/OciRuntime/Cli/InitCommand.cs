@@ -5,5 +5,5 @@ namespace CriOci.OciRuntime.Cli;
 /// <summary>`init BUNDLE`: internal, the first process in a new container.</summary>
 internal static class InitCommand
 {
-    public static int Run(CliArguments args) => ContainerInit.Run(args.Required(0, "bundle"), args.Flag("cgroup"));
+    public static int Run(CliArguments args) => ContainerInit.Run(args.Required(0, "bundle"), args.Flag("cgroup"), args.Flag("id") ?? "");
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Linux.Interop;
 using CriOci.OciRuntime.Spec;
+using CriOci.OciRuntime.State;
 
 namespace CriOci.OciRuntime.Init;
 
@@ -18,7 +19,7 @@ public static class ContainerInit
     public const int ExecFifoFd = 3;
     public const int SyncFd = 4;
 
-    public static int Run(string bundle, string? cgroupPath)
+    public static int Run(string bundle, string? cgroupPath, string id)
     {
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(ExecFifoFd);
@@ -27,6 +28,8 @@ public static class ContainerInit
         LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
         ProcessSpec process;
         string executable;
+        IReadOnlyList<HookSpec>? startHooks;
+        OciState startState;
         try
         {
             var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)
@@ -46,6 +49,10 @@ public static class ContainerInit
                 Loopback.BringUp();
             }
             RootfsSetup.Prepare(spec, rootfs, cgroupPath);
+            // In the container's namespaces, before the root changes: the hook's path still
+            // resolves in the runtime's file system, as the spec requires.
+            Hooks.HookRunner.Run(spec.Hooks?.CreateContainer, "createContainer",
+                new OciState(SpecDefaults.OciVersion, id, "created", Environment.ProcessId, bundle, spec.Annotations));
             RootfsSetup.PivotRoot(rootfs);
             SetHostname(spec);
             ApplySysctls(spec.Linux?.Sysctl);
@@ -57,10 +64,12 @@ public static class ContainerInit
             }
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
+            startHooks = spec.Hooks?.StartContainer;
+            startState = new OciState(SpecDefaults.OciVersion, id, "running", Environment.ProcessId, bundle, spec.Annotations);
             executable = ProcessSetup.ResolveExecutable(process);
             ProcessSetup.ApplyCredentialsAndSeccomp(process, spec.Linux?.Seccomp);
         }
-        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException)
+        catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             SyncPipe.Send(SyncFd, SyncPipe.Error, exception.Message);
             return 1;
@@ -79,9 +88,10 @@ public static class ContainerInit
         LibC.close(ExecFifoFd);
         try
         {
+            Hooks.HookRunner.Run(startHooks, "startContainer", startState);
             ProcessSetup.Exec(executable, process);
         }
-        catch (SyscallException exception)
+        catch (Exception exception) when (exception is SyscallException or Hooks.HookFailedException)
         {
             Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
         }

@@ -114,7 +114,7 @@ public static class ContainerLauncher
         {
             pid = ProcessSpawner.Spawn(new SpawnRequest(
                 runtimeExecutable,
-                [runtimeExecutable, "init", "--cgroup", cgroup.CgroupPath, bundle],
+                [runtimeExecutable, "init", "--cgroup", cgroup.CgroupPath, "--id", state.Id, bundle],
                 ["PATH=" + SpecDefaults.DefaultPath],
                 [stdio.Stdin, stdio.Stdout, stdio.Stderr, fifo, pipe[1]],
                 joins,
@@ -153,6 +153,21 @@ public static class ContainerLauncher
             var message = report is null ? "container init exited without a report"
                 : report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report;
             throw new ContainerCannotRunException(message);
+        }
+        try
+        {
+            // Run in the runtime's namespaces once the container's exist (prestart is the
+            // deprecated name of the same point); a failure destroys the container.
+            var creating = new OciState(SpecDefaults.OciVersion, state.Id, "creating", pid, bundle, spec.Annotations);
+            Hooks.HookRunner.Run(spec.Hooks?.Prestart, "prestart", creating);
+            Hooks.HookRunner.Run(spec.Hooks?.CreateRuntime, "createRuntime", creating);
+        }
+        catch (Hooks.HookFailedException)
+        {
+            LibC.kill(pid, 9);
+            LibC.waitpid(pid, out _, 0);
+            cgroup.Destroy();
+            throw;
         }
         var self = Environment.ProcessId;
         var stateFile = new ContainerStateFile(state.Id, bundle, pid, ProcStat.StartTime(pid) ?? 0, DateTimeOffset.UtcNow, spec.Annotations,

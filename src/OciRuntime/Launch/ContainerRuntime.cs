@@ -132,6 +132,38 @@ public sealed class ContainerRuntime : IContainerRuntime
             LibC.close(fifo);
         }
         File.Delete(state.ExecFifo);
+        RunHooksLogged(id, static spec => spec.Hooks?.Poststart, "poststart", "running");
+    }
+
+    /// <summary>poststart and poststop failures are reported on stderr and otherwise ignored, as the spec says.</summary>
+    private void RunHooksLogged(string id, Func<RuntimeSpec, IReadOnlyList<HookSpec>?> select, string phase, string status)
+    {
+        var stateFile = StateOf(id).ReadState();
+        if (stateFile is null)
+        {
+            return;
+        }
+        RuntimeSpec spec;
+        try
+        {
+            spec = ContainerLauncher.LoadSpec(stateFile.Bundle);
+        }
+        catch (CriOciException)
+        {
+            return;
+        }
+        if (select(spec) is not { Count: > 0 } hooks)
+        {
+            return;
+        }
+        try
+        {
+            Hooks.HookRunner.Run(hooks, phase, new OciState(SpecDefaults.OciVersion, id, status, stateFile.InitPid, stateFile.Bundle, spec.Annotations));
+        }
+        catch (Exception exception) when (exception is Hooks.HookFailedException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
+        }
     }
 
     private static unsafe int ReadOne(int fd)
@@ -228,6 +260,7 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     private void DeleteStateDirectory(string id)
     {
+        RunHooksLogged(id, static spec => spec.Hooks?.Poststop, "poststop", "stopped");
         if (StateOf(id).ReadState()?.CgroupPath is { } cgroupPath)
         {
             new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
