@@ -41,7 +41,10 @@ public sealed class CgroupManager
     {
         foreach (var (mount, directory) in Directories)
         {
-            if (mount.IsV2)
+            // On a hybrid host the v2 tree only carries the controllers the boot gave it
+            // (hugetlb here); delegating them down our path keeps them busy, which stops
+            // other runtimes (crun) from moving them to v1, so do it only when a limit needs it.
+            if (mount.IsV2 && (_hierarchy.Mode == CgroupMode.Unified || resources?.HugepageLimits is { Count: > 0 }))
             {
                 EnableV2Controllers(mount.MountPoint);
             }
