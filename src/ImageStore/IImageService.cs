@@ -29,6 +29,31 @@ public interface IImageService
     /// </summary>
     Task RemoveAsync(string referenceOrId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes every blob and unpacked layer that no image record references and no running
+    /// pull holds (containerd's content and snapshot GC). Safe while pulls run: what a pull has
+    /// fetched but not yet recorded is leased. Images in use by containers keep their records
+    /// (CRI RemoveImage refuses them), so their layers are never collected.
+    /// </summary>
+    Task<GarbageCollectionResult> CollectGarbageAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Imports every image of an OCI image layout directory (image-spec image-layout.md), as a
+    /// pull from it: digests verified, layers unpacked, records written; an index entry is
+    /// resolved to this machine's platform. Each index.json entry is named by its
+    /// "io.containerd.image.name" annotation, or by "org.opencontainers.image.ref.name" (a full
+    /// reference, or a tag of <paramref name="baseName"/>); unnamed entries become
+    /// <paramref name="baseName"/>@digest. Returns the imported images in index order.
+    /// </summary>
+    Task<IReadOnlyList<ImageRecord>> ImportLayoutAsync(string layoutDirectory, string? baseName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the image (its platform manifest, config and layers) into an OCI image layout,
+    /// creating it or adding to one: one index.json entry per tag, with ref.name = tag and
+    /// io.containerd.image.name = full name. NotFound when the image is not stored.
+    /// </summary>
+    Task ExportLayoutAsync(string referenceOrId, string layoutDirectory, CancellationToken cancellationToken);
+
     /// <summary>Disk use of the whole store, for CRI ImageFsInfo.</summary>
     ImageFilesystemUsage GetFilesystemUsage();
 

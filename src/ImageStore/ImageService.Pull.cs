@@ -10,6 +10,9 @@ namespace CriOci.ImageStore;
 
 internal sealed partial class ImageService
 {
+    /// <summary>Image configs are a few KiB; this leaves room for huge histories and labels.</summary>
+    internal const long MaxConfigBytes = 16 * 1024 * 1024;
+
     public async Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
     {
         var parsed = ImageReference.Parse(reference);
@@ -27,24 +30,41 @@ internal sealed partial class ImageService
     /// parallel, each unpacked as soon as it is verified) and records the image. Everything
     /// used is leased until the record is written, so a concurrent removal cannot collect it.
     /// </summary>
-    private async Task<ImageRecord> PullFromRegistryAsync(
-        ImageReference reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
+    private Task<ImageRecord> PullFromRegistryAsync(
+        ImageReference reference, RegistryCredentials? credentials, CancellationToken cancellationToken) =>
+        FetchImageAsync(reference, reference.ManifestReference, () => registry.OpenSession(reference, credentials), cancellationToken);
+
+    /// <summary>
+    /// The pull pipeline over any source of manifests and blobs: a registry (with its mirrors)
+    /// or an OCI image layout being imported. <paramref name="manifestReference"/> is the tag
+    /// or digest asked of the source; the record gets <paramref name="reference"/>'s tag.
+    /// </summary>
+    private async Task<ImageRecord> FetchImageAsync(
+        ImageReference reference, string manifestReference, Func<IRegistrySession> openSession, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         Log.PullStarted(logger, reference.ToString());
         using var lease = leases.Acquire();
         try
         {
-            var session = registry.OpenSession(reference, credentials);
+            var session = openSession();
             var blobs = new List<string>();
 
-            var top = await session.GetManifestAsync(reference.ManifestReference, cancellationToken).ConfigureAwait(false);
+            var top = await retry.RunAsync(
+                token => session.GetManifestAsync(manifestReference, token), $"fetching the manifest of {reference}", cancellationToken)
+                .ConfigureAwait(false);
             await StoreManifestAsync(top, lease, blobs, cancellationToken).ConfigureAwait(false);
             var manifestDocument = MediaTypes.IsIndex(top.MediaType)
                 ? await ResolvePlatformManifestAsync(session, top, reference, lease, blobs, cancellationToken).ConfigureAwait(false)
                 : top;
             var manifest = Deserialize(manifestDocument.Content, RegistryJsonContext.Default.OciManifest, $"manifest of {reference}");
             var (configDescriptor, configDigest, layers) = ReadManifest(manifest, reference);
+            if (configDescriptor.Size > MaxConfigBytes)
+            {
+                // The config is read into memory whole; a registry must not make that unbounded.
+                throw new FailedPreconditionException(
+                    $"config {configDigest} of {reference} is {configDescriptor.Size} bytes, more than the {MaxConfigBytes} an image config may have");
+            }
 
             await FetchBlobAsync(session, configDigest, configDescriptor.Size, lease, cancellationToken).ConfigureAwait(false);
             blobs.Add(configDigest.ToString());
@@ -99,7 +119,9 @@ internal sealed partial class ImageService
         var parsed = Deserialize(index.Content, RegistryJsonContext.Default.OciIndex, $"index of {reference}");
         var chosen = PlatformSelector.Select(parsed.Manifests ?? [], platform, reference.ToString());
         var digest = DescriptorDigest(chosen, $"index entry of {reference}");
-        var manifest = await session.GetManifestAsync(digest.ToString(), cancellationToken).ConfigureAwait(false);
+        var manifest = await retry.RunAsync(
+            token => session.GetManifestAsync(digest.ToString(), token), $"fetching manifest {digest} of {reference}", cancellationToken)
+            .ConfigureAwait(false);
         if (!MediaTypes.IsManifest(manifest.MediaType))
         {
             throw new FailedPreconditionException(
@@ -134,11 +156,19 @@ internal sealed partial class ImageService
             {
                 if (!content.Exists(digest))
                 {
-                    var stream = await session.OpenBlobAsync(digest, token).ConfigureAwait(false);
-                    await using (stream.ConfigureAwait(false))
-                    {
-                        await content.IngestAsync(stream, digest, size, token).ConfigureAwait(false);
-                    }
+                    // A download that broke off starts again from the first byte: the content
+                    // store publishes nothing that is not whole and verified.
+                    await retry.RunAsync(
+                        async attemptToken =>
+                        {
+                            var stream = await session.OpenBlobAsync(digest, attemptToken).ConfigureAwait(false);
+                            await using (stream.ConfigureAwait(false))
+                            {
+                                return await content.IngestAsync(stream, digest, size, attemptToken).ConfigureAwait(false);
+                            }
+                        },
+                        $"fetching blob {digest}",
+                        token).ConfigureAwait(false);
                 }
                 return true;
             },

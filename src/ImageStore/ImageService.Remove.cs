@@ -34,4 +34,13 @@ internal sealed partial class ImageService
             Log.CollectionFailed(logger, image.Id, e);
         }
     }
+
+    public async Task<GarbageCollectionResult> CollectGarbageAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Deleting layer trees is slow file system work; keep it off the caller's thread.
+        var result = await Task.Run(collector.CollectAll, cancellationToken).ConfigureAwait(false);
+        Log.GarbageCollected(logger, result.BlobsDeleted, result.BlobBytesFreed, result.LayersDeleted);
+        return result;
+    }
 }

@@ -32,6 +32,7 @@ internal sealed partial class ImageService : IImageService
     private readonly SingleFlight<ImageRecord> pulls = new();
     private readonly SingleFlight<bool> blobFetches = new();
     private readonly SingleFlight<bool> unpacks = new();
+    private readonly RegistryRetry retry;
     private readonly ILogger logger;
     private readonly TimeProvider time;
 
@@ -39,6 +40,7 @@ internal sealed partial class ImageService : IImageService
     {
         ArgumentException.ThrowIfNullOrEmpty(options.RootDirectory);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentLayers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.RegistryMaxAttempts, 1);
         rootDirectory = Path.GetFullPath(options.RootDirectory);
         if (!Directory.Exists(rootDirectory))
         {
@@ -51,6 +53,8 @@ internal sealed partial class ImageService : IImageService
         this.registry = registry;
         this.logger = logger;
         this.time = time;
+        retry = new RegistryRetry(
+            new RegistryRetryOptions(options.RegistryMaxAttempts, options.RegistryRetryInitialDelay, options.RegistryRetryMaxDelay), time, logger);
         content = new LocalContentStore(rootDirectory);
         snapshots = new SnapshotStore(rootDirectory, new LayerUnpacker(logger));
         metadata = new ImageMetadataStore(rootDirectory, logger);

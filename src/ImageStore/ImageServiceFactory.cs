@@ -14,7 +14,7 @@ public static class ImageServiceFactory
     public static IImageService Create(ImageStoreOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var registry = new RegistryClient(new RegistryEndpoint(options.InsecureRegistries ?? []));
-        return new ImageService(options, registry, logger ?? NullLogger.Instance, TimeProvider.System);
+        logger ??= NullLogger.Instance;
+        return new ImageService(options, RegistryClient.Create(options, logger), logger, TimeProvider.System);
     }
 }

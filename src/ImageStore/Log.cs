@@ -35,6 +35,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Deleting the unused layers and blobs of removed image {ImageId} failed; the next start retries")]
     public static partial void CollectionFailed(ILogger logger, string imageId, Exception exception);
 
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "{Operation} failed (attempt {Attempt}), retrying in {DelayMilliseconds} ms: {Reason}")]
+    public static partial void RegistryRetry(ILogger logger, string operation, int attempt, long delayMilliseconds, string reason);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "{Operation}: host {Host} failed, trying the next one: {Reason}")]
+    public static partial void RegistryHostFailed(ILogger logger, string operation, string host, string reason);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "Garbage collection deleted {Blobs} blobs ({Bytes} bytes) and {Layers} layers")]
+    public static partial void GarbageCollected(ILogger logger, int blobs, long bytes, int layers);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "Image record {Path} is unreadable; the image is ignored")]
     public static partial void MetadataUnreadable(ILogger logger, string path, Exception exception);
 }

@@ -51,6 +51,31 @@ public sealed class CriImageServiceTests : IAsyncLifetime
         Assert.Null(credentials.IdentityToken);
     }
 
+    public static TheoryData<Exception, StatusCode> PullErrors => new()
+    {
+        // The image store's messages for a refused login and an unreachable registry; kubelet
+        // shows the detail in the pod's ErrImagePull event, so it must reach the client whole.
+        {
+            new Core.UnavailableException("registry 127.0.0.1:5000 refused access to manifest 127.0.0.1:5000/busybox:latest (401 Unauthorized): UNAUTHORIZED: authentication required; check the pull credentials"),
+            StatusCode.Unavailable
+        },
+        { new Core.NotFoundException("manifest 127.0.0.1:5000/busybox:absent not found in registry 127.0.0.1:5000: MANIFEST_UNKNOWN: manifest unknown"), StatusCode.NotFound },
+        { new Core.FailedPreconditionException("blob sha256:aa failed verification: the content's digest is sha256:bb"), StatusCode.FailedPrecondition },
+    };
+
+    [Theory]
+    [MemberData(nameof(PullErrors))]
+    public async Task PullImage_StoreFails_StatusCarriesRegistryMessage(Exception failure, StatusCode expected)
+    {
+        server.Images.PullError = failure;
+
+        var error = await Assert.ThrowsAsync<RpcException>(
+            () => server.ImageClient.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = "127.0.0.1:5000/busybox" } }).ResponseAsync);
+
+        Assert.Equal(expected, error.StatusCode);
+        Assert.Equal(failure.Message, error.Status.Detail);
+    }
+
     [Fact]
     public async Task PullImage_NoAuth_PassesNoCredentials()
     {

@@ -420,7 +420,7 @@ public sealed class ImageServicePullTests : IAsyncLifetime
     private IImageService CreateService(ImagePlatform? platform = null) =>
         new ImageService(
             new ImageStoreOptions(root.Path, []) { Platform = platform },
-            new RegistryClient(new RegistryEndpoint([])),
+            RegistryClient.Create(new ImageStoreOptions(root.Path, []), NullLogger.Instance),
             NullLogger.Instance,
             TimeProvider.System);
 

@@ -22,6 +22,9 @@ internal interface IContentStore
 
     byte[] ReadAllBytes(Digest digest);
 
+    /// <summary>The blob's size in bytes; null when it is not there.</summary>
+    long? SizeOf(Digest digest);
+
     /// <summary>Deletes the blob; a missing blob is not an error.</summary>
     void Delete(Digest digest);
 

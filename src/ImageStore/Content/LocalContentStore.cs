@@ -78,6 +78,12 @@ internal sealed class LocalContentStore : IContentStore
 
     public void Delete(Digest digest) => File.Delete(PathOf(digest));
 
+    public long? SizeOf(Digest digest)
+    {
+        var file = new FileInfo(PathOf(digest));
+        return file.Exists ? file.Length : null;
+    }
+
     public IEnumerable<Digest> List()
     {
         foreach (var algorithmDirectory in Directory.EnumerateDirectories(blobsDirectory))

@@ -13,16 +13,18 @@ internal sealed class GarbageCollector(
     ImageMetadataStore metadata, IContentStore content, SnapshotStore snapshots, LeaseSet leases, ILogger logger)
 {
     /// <summary>Collects what the removed image held, unless another image still uses it.</summary>
-    public void CollectRemoved(StoredImage removed) =>
+    public GarbageCollectionResult CollectRemoved(StoredImage removed) =>
         Collect(removed.Blobs, removed.Image.ChainIds);
 
     /// <summary>Collects everything unreferenced: blobs and layers of pulls a crash or a failure left behind.</summary>
-    public void CollectAll() =>
+    public GarbageCollectionResult CollectAll() =>
         Collect(content.List().Select(d => d.ToString()).ToList(), snapshots.List().Select(d => d.ToString()).ToList());
 
-    private void Collect(IReadOnlyList<string> candidateBlobs, IReadOnlyList<string> candidateChainIds)
+    private GarbageCollectionResult Collect(IReadOnlyList<string> candidateBlobs, IReadOnlyList<string> candidateChainIds)
     {
         var detached = new List<string>();
+        var blobsDeleted = 0;
+        long bytesFreed = 0;
         lock (leases.Gate)
         {
             var referencedBlobs = new HashSet<string>(StringComparer.Ordinal);
@@ -44,7 +46,13 @@ internal sealed class GarbageCollector(
             {
                 if (!referencedBlobs.Contains(blob) && !leases.IsLeased(blob) && Digest.TryParse(blob, out var digest))
                 {
+                    var size = content.SizeOf(digest);
                     content.Delete(digest);
+                    if (size is { } deleted)
+                    {
+                        blobsDeleted++;
+                        bytesFreed += deleted;
+                    }
                 }
             }
         }
@@ -56,5 +64,6 @@ internal sealed class GarbageCollector(
         {
             Log.LayersCollected(logger, detached.Count);
         }
+        return new GarbageCollectionResult(blobsDeleted, bytesFreed, detached.Count);
     }
 }

@@ -11,7 +11,8 @@ internal sealed record OciDescriptor(
     [property: JsonPropertyName("digest")] string? Digest,
     [property: JsonPropertyName("size")] long Size,
     [property: JsonPropertyName("platform")] OciPlatform? Platform = null,
-    [property: JsonPropertyName("urls")] IReadOnlyList<string>? Urls = null);
+    [property: JsonPropertyName("urls")] IReadOnlyList<string>? Urls = null,
+    [property: JsonPropertyName("annotations")] IReadOnlyDictionary<string, string>? Annotations = null);
 
 internal sealed record OciPlatform(
     [property: JsonPropertyName("os")] string? Os,

@@ -1,37 +1,67 @@
-using System.Net;
 using CriOci.ImageStore.Reference;
+using CriOci.ImageStore.Registry.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace CriOci.ImageStore.Registry;
 
 /// <summary>
-/// Owns the HTTP connection pool shared by every pull. No overall timeout: a layer may take
-/// long, and callers cancel through their token; connecting is bounded.
+/// Opens pull sessions: finds the registry's hosts (hosts.toml mirrors, then the upstream),
+/// the credentials for each and the connection pool for its TLS settings. No overall timeout:
+/// a layer may take long, and callers cancel through their token; connecting, waiting for a
+/// response and silences inside a body are bounded (<see cref="RegistryTimeouts"/>).
 /// </summary>
 internal sealed class RegistryClient : IRegistryClient, IDisposable
 {
-    private readonly HttpClient http;
-    private readonly RegistryAuthenticator authenticator;
-    private readonly RegistryEndpoint endpoint;
+    private readonly RegistryHttpClients clients;
+    private readonly HostsDirectory hostsDirectory;
+    private readonly DockerCredentialsFile credentialsFile;
+    private readonly RegistryTimeouts timeouts;
+    private readonly ILogger logger;
 
-    public RegistryClient(RegistryEndpoint endpoint)
+    public RegistryClient(RegistryEndpoint endpoint, string? hostsConfigDirectory, string? credentialsFile, RegistryTimeouts timeouts, ILogger logger)
     {
-        // Redirects are followed (blobs usually live on a CDN or object store); the handler
-        // drops the Authorization header on redirect, so tokens stay with the registry.
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = true,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        };
-        http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd("crioci/1.0");
-        authenticator = new RegistryAuthenticator(http);
-        this.endpoint = endpoint;
+        clients = new RegistryHttpClients(timeouts.Request < TimeSpan.FromSeconds(30) ? timeouts.Request : TimeSpan.FromSeconds(30));
+        hostsDirectory = new HostsDirectory(hostsConfigDirectory, endpoint);
+        this.credentialsFile = new DockerCredentialsFile(credentialsFile);
+        this.timeouts = timeouts;
+        this.logger = logger;
     }
 
-    public IRegistrySession OpenSession(ImageReference reference, RegistryCredentials? credentials) =>
-        new RegistrySession(http, authenticator, endpoint.BaseUri(reference.RegistryHost), reference, credentials);
+    public static RegistryClient Create(ImageStoreOptions options, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RegistryRequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RegistryReadTimeout, TimeSpan.Zero);
+        return new RegistryClient(
+            new RegistryEndpoint(options.InsecureRegistries ?? []),
+            options.RegistryConfigDirectory,
+            options.CredentialsFile,
+            new RegistryTimeouts(options.RegistryRequestTimeout, options.RegistryReadTimeout),
+            logger);
+    }
 
-    public void Dispose() => http.Dispose();
+    public IRegistrySession OpenSession(ImageReference reference, RegistryCredentials? credentials)
+    {
+        var hosts = hostsDirectory.Resolve(reference.Domain, reference.RegistryHost);
+        var sessions = hosts
+            .Select(host => new RegistrySession(clients.For(host.Tls), host, reference, CredentialsFor(host, reference, credentials), timeouts))
+            .ToList();
+        return new MirroredRegistrySession(sessions, reference, logger);
+    }
+
+    /// <summary>
+    /// The CRI AuthConfig kubelet sends is for the image's own registry, so it goes to the
+    /// upstream host only, never to a mirror (another party); every host, the upstream without
+    /// AuthConfig included, may have an entry in the credentials file.
+    /// </summary>
+    private RegistryCredentials? CredentialsFor(RegistryHost host, ImageReference reference, RegistryCredentials? criCredentials)
+    {
+        var isUpstream = host.Namespace is null;
+        if (isUpstream && criCredentials is not null)
+        {
+            return criCredentials;
+        }
+        return credentialsFile.Find(host.Host) ?? (isUpstream && host.Host == reference.RegistryHost ? credentialsFile.Find(reference.Domain) : null);
+    }
+
+    public void Dispose() => clients.Dispose();
 }

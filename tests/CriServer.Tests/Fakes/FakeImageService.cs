@@ -31,10 +31,17 @@ internal sealed class FakeImageService : IImageService
         ManifestDigest: "sha256:manifest",
         PulledAt: DateTimeOffset.UnixEpoch);
 
+    /// <summary>When set, PullAsync throws it (after recording the call), as a failing registry makes the real store do.</summary>
+    public Exception? PullError { get; set; }
+
     public Task<ImageRecord> PullAsync(string reference, RegistryCredentials? credentials, CancellationToken cancellationToken)
     {
         Calls.Add($"Pull {reference}");
         LastCredentials = credentials;
+        if (PullError is { } error)
+        {
+            return Task.FromException<ImageRecord>(error);
+        }
         var record = Record("sha256:" + new string('a', 64), reference);
         Images.Add(record);
         return Task.FromResult(record);
@@ -52,6 +59,24 @@ internal sealed class FakeImageService : IImageService
     {
         Calls.Add($"Remove {referenceOrId}");
         Images.RemoveAll(image => image.Id == referenceOrId);
+        return Task.CompletedTask;
+    }
+
+    public Task<GarbageCollectionResult> CollectGarbageAsync(CancellationToken cancellationToken)
+    {
+        Calls.Add("CollectGarbage");
+        return Task.FromResult(new GarbageCollectionResult(0, 0, 0));
+    }
+
+    public Task<IReadOnlyList<ImageRecord>> ImportLayoutAsync(string layoutDirectory, string? baseName, CancellationToken cancellationToken)
+    {
+        Calls.Add($"Import {layoutDirectory}");
+        return Task.FromResult<IReadOnlyList<ImageRecord>>([]);
+    }
+
+    public Task ExportLayoutAsync(string referenceOrId, string layoutDirectory, CancellationToken cancellationToken)
+    {
+        Calls.Add($"Export {referenceOrId} {layoutDirectory}");
         return Task.CompletedTask;
     }
 

@@ -47,10 +47,48 @@ internal sealed class FakeRegistry : IAsyncDisposable
     /// <summary>Whether a redirected blob request arrived with an Authorization header (it must not).</summary>
     public bool StorageSawAuthorization { get; private set; }
 
-    public static async Task<FakeRegistry> StartAsync()
+    /// <summary>When set, /v2/ requests must carry these basic credentials (a Basic challenge otherwise).</summary>
+    public (string User, string Password)? BasicAuth { get; set; }
+
+    /// <summary>
+    /// Runs first for every request; returning true means it answered (failures, hangs,
+    /// stalls). Arguments: the context and the path's request count so far, this one included.
+    /// </summary>
+    public Func<HttpContext, int, Task<bool>>? Interceptor { get; set; }
+
+    /// <summary>The Authorization header of every request, in arrival order ("" when absent).</summary>
+    public ConcurrentQueue<string> Authorizations { get; } = new();
+
+    /// <summary>Every request's path and query, in arrival order.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    public static Task<FakeRegistry> StartAsync() => StartAsync(null, null);
+
+    /// <summary>
+    /// Starts on HTTPS with <paramref name="serverCertificate"/> when given; with
+    /// <paramref name="clientAuthority"/> too, only clients presenting a certificate it issued get in.
+    /// </summary>
+    public static async Task<FakeRegistry> StartAsync(
+        System.Security.Cryptography.X509Certificates.X509Certificate2? serverCertificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientAuthority)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (serverCertificate is null)
+            {
+                return;
+            }
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = serverCertificate;
+                if (clientAuthority is not null)
+                {
+                    https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (certificate, _, _) => VerifyIssuedBy(certificate, clientAuthority);
+                }
+            });
+        }));
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var registry = new FakeRegistry(app);
@@ -106,8 +144,14 @@ internal sealed class FakeRegistry : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        requestCounts.AddOrUpdate(path, 1, (_, count) => count + 1);
+        var count = requestCounts.AddOrUpdate(path, 1, (_, count) => count + 1);
+        Requests.Enqueue(path + context.Request.QueryString);
+        Authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
         var response = context.Response;
+        if (Interceptor is { } interceptor && await interceptor(context, count))
+        {
+            return;
+        }
 
         if (path == "/token")
         {
@@ -131,6 +175,14 @@ internal sealed class FakeRegistry : IAsyncDisposable
             var repository = RepositoryOf(path) ?? "";
             response.Headers.WWWAuthenticate =
                 $"Bearer realm=\"http://{Host}/token\",service=\"fake-registry\",scope=\"repository:{repository}:pull\"";
+            await WriteErrorAsync(response, 401, "UNAUTHORIZED", "authentication required");
+            return;
+        }
+
+        if (BasicAuth is { } basic
+            && context.Request.Headers.Authorization != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{basic.User}:{basic.Password}")))
+        {
+            response.Headers.WWWAuthenticate = "Basic realm=\"fake-registry\"";
             await WriteErrorAsync(response, 401, "UNAUTHORIZED", "authentication required");
             return;
         }
@@ -203,6 +255,17 @@ internal sealed class FakeRegistry : IAsyncDisposable
         response.StatusCode = status;
         response.ContentType = "application/json";
         return response.WriteAsync($"{{\"errors\":[{{\"code\":\"{code}\",\"message\":\"{message}\"}}]}}");
+    }
+
+    private static bool VerifyIssuedBy(
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2 authority)
+    {
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 
     private static string? RepositoryOf(string path)
