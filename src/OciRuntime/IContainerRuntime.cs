@@ -27,6 +27,12 @@ public interface IContainerRuntime
     /// <summary>Kills if still running, then forgets the container. Idempotent.</summary>
     Task DeleteAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes the container's monitor reopen its log file at <paramref name="logPath"/> (after
+    /// kubelet renamed the old one); returns once the new file exists.
+    /// </summary>
+    Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken);
+
     /// <summary>Runs an extra process in the running container and collects its output.</summary>
     Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken);
 }

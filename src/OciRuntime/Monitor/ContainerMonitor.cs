@@ -18,6 +18,9 @@ public sealed record MonitorArguments(string StateRoot, string Id, string Bundle
 /// </summary>
 public static class ContainerMonitor
 {
+    /// <summary>SIGHUP, the conventional "reopen your log files": the monitor has no terminal to lose.</summary>
+    public const int ReopenLogSignal = 1;
+
     /// <summary>
     /// First stage, run as the daemon's child: start the real monitor in a new session and exit
     /// at once, so the daemon reaps this short-lived process and the monitor is re-parented
@@ -89,6 +92,14 @@ public static class ContainerMonitor
         SyncPipe.Send(arguments.SyncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
         LibC.close(arguments.SyncFd);
 
+        // kubelet rotates by renaming the file and calling ReopenContainerLog; records written
+        // in between land in the renamed file, none are lost.
+        using var reopen = log is null || arguments.LogPath is null ? null
+            : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                log.Reopen(arguments.LogPath);
+            });
         var pumps = new[]
         {
             StartPump(stdoutRead, log is null ? null : new CriLogStream(log, "stdout")),
