@@ -33,6 +33,9 @@ public interface IContainerRuntime
     /// </summary>
     Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken);
 
+    /// <summary>CPU, memory and process counts from the container's cgroup; null when it has none (any more).</summary>
+    Cgroups.CgroupStats? Stats(string id);
+
     /// <summary>Runs an extra process in the running container and collects its output.</summary>
     Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken);
 }

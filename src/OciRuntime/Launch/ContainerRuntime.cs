@@ -293,6 +293,11 @@ public sealed class ContainerRuntime : IContainerRuntime
         }
     }
 
+    public Cgroups.CgroupStats? Stats(string id) =>
+        StateOf(id).ReadState()?.CgroupPath is { } cgroupPath
+            ? Cgroups.CgroupStats.Read(Cgroups.CgroupHierarchy.Detect(), cgroupPath)
+            : null;
+
     /// <summary>The container's cgroup, for pause, resume, update and ps.</summary>
     public Cgroups.CgroupManager Cgroup(string id)
     {
