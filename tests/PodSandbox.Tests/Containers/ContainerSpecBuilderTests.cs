@@ -378,7 +378,7 @@ public sealed class ContainerSpecBuilderTests
         var spec = Build();
 
         Assert.Equal(
-            ["/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev/shm"],
+            ["/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/sys/fs/cgroup", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev/shm"],
             spec.Mounts!.Select(m => m.Destination));
         Assert.Equal($"{PodState}/hostname", MountAt(spec, "/etc/hostname").Source);
         Assert.Equal($"{PodState}/hosts", MountAt(spec, "/etc/hosts").Source);

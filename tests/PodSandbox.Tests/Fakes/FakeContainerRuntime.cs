@@ -64,6 +64,20 @@ internal sealed class FakeContainerRuntime(CallLog log) : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    public Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken)
+    {
+        log.Add($"ReopenLog {id} {logPath}");
+        return Task.CompletedTask;
+    }
+
+    public OciRuntime.Cgroups.CgroupStats? Stats(string id)
+    {
+        log.Add($"Stats {id}");
+        return StatsResult;
+    }
+
+    public OciRuntime.Cgroups.CgroupStats? StatsResult { get; set; }
+
     public Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
     {
         log.Add($"Exec {id}");
