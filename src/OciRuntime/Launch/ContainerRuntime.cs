@@ -198,6 +198,11 @@ public sealed class ContainerRuntime : IContainerRuntime
             // counts as running until exit.json says otherwise, so nobody sees a made-up code.
             return new RuntimeContainerState(id, ContainerStatus.Running, state.InitPid, state.Created, null);
         }
+        // The monitor may have written exit.json and exited between our first look and now.
+        if (directory.ReadExit() is { } lateExit)
+        {
+            return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created, lateExit);
+        }
         // The init is gone but nothing recorded how: its monitor died with it. Report the
         // conventional "unknown" exit rather than pretending it still runs.
         return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created,
