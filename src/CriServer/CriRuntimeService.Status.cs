@@ -7,12 +7,13 @@ namespace CriOci.CriServer;
 internal sealed partial class CriRuntimeService
 {
     /// <summary>
-    /// Pod networking (CNI) is not implemented yet, so NetworkReady is reported false, as the
-    /// truth: kubelet then schedules only hostNetwork pods here. The reason string is the one
-    /// containerd and CRI-O use, which kubelet shows in the node's Ready condition.
+    /// NetworkReady comes from CNI: true when a network config is loadable and its plugins exist
+    /// (the built-in default network counts). When false, kubelet schedules only hostNetwork pods
+    /// here, and shows the reason (the one containerd and CRI-O use) in the node's Ready condition.
     /// </summary>
-    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
+        var network = await sandboxes.NetworkStatusAsync(context.CancellationToken);
         var response = new StatusResponse
         {
             Status = new RuntimeStatus
@@ -23,9 +24,9 @@ internal sealed partial class CriRuntimeService
                     new RuntimeCondition
                     {
                         Type = "NetworkReady",
-                        Status = false,
-                        Reason = "NetworkPluginNotReady",
-                        Message = "CNI is not configured yet: crioci does not set up pod networking in this version",
+                        Status = network.Ready,
+                        Reason = network.Reason,
+                        Message = network.Message,
                     },
                 },
             },
@@ -35,6 +36,6 @@ internal sealed partial class CriRuntimeService
             // api.proto: verbose info is free-form, each value a JSON string; "config" as in containerd.
             response.Info["config"] = JsonSerializer.Serialize(options, CriJsonContext.Default.DaemonOptions);
         }
-        return Task.FromResult(response);
+        return response;
     }
 }

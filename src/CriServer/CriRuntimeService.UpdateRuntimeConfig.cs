@@ -7,8 +7,9 @@ internal sealed partial class CriRuntimeService
 {
     /// <summary>
     /// The only field is network_config.pod_cidr, which kubelet sends once it learns the node's
-    /// CIDR; it matters only to CNI, which is not implemented yet. containerd also just records it
-    /// for its CNI config template. Accepting it is truthful: nothing else is asked of us.
+    /// CIDR. It becomes the subnet of the built-in default network for pods started from now on
+    /// (containerd feeds it into its CNI config template the same way); a network from the CNI
+    /// config directory brings its own IPAM and ignores it.
     /// </summary>
     public override Task<UpdateRuntimeConfigResponse> UpdateRuntimeConfig(UpdateRuntimeConfigRequest request, ServerCallContext context)
     {
@@ -16,6 +17,7 @@ internal sealed partial class CriRuntimeService
         if (!string.IsNullOrEmpty(podCidr))
         {
             logger.PodCidrReceived(podCidr);
+            sandboxes.UpdatePodCidr(podCidr);
         }
         return Task.FromResult(new UpdateRuntimeConfigResponse());
     }

@@ -43,6 +43,12 @@ public interface ISandboxManager
 
     /// <summary>True when some container was created from the image (RemoveImage refuses those).</summary>
     bool IsImageInUse(string imageId);
+
+    /// <summary>The NetworkReady condition: can pods (other than hostNetwork ones) get a network now.</summary>
+    Task<Network.NetworkReadiness> NetworkStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>kubelet's pod CIDR (UpdateRuntimeConfig): the built-in default network's subnet from now on.</summary>
+    void UpdatePodCidr(string podCidr);
 }
 
 /// <summary>The parts of an image a container is built from, resolved by the image service.</summary>

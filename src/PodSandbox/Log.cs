@@ -24,4 +24,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Container {ContainerId} did not stop after {Signal}; sending SIGKILL")]
     public static partial void StopEscalated(ILogger logger, string containerId, string signal);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Pod sandbox {PodSandboxId} attached to network {Network}: {Ips}")]
+    public static partial void NetworkAttached(ILogger logger, string podSandboxId, string network, string ips);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Pod sandbox {PodSandboxId} detached from network {Network}")]
+    public static partial void NetworkDetached(ILogger logger, string podSandboxId, string network);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Pod sandbox {PodSandboxId}: CNI DEL of {Plugin} failed for resources already gone, ignored: {Message}")]
+    public static partial void NetworkDeleteTolerated(ILogger logger, string podSandboxId, string plugin, string message);
 }

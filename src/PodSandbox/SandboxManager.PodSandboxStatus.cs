@@ -17,8 +17,7 @@ internal sealed partial class SandboxManager
             Metadata = config.Metadata,
             State = record.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready,
             CreatedAt = record.CreatedAt.ToUnixTimeNanoseconds(),
-            // No CNI yet: the pod has loopback only, so there is no IP to report.
-            Network = new PodSandboxNetworkStatus(),
+            Network = NetworkStatus(record.PodIps),
             Linux = new LinuxPodSandboxStatus
             {
                 Namespaces = new Namespace { Options = config.Linux?.SecurityContext?.NamespaceOptions ?? new NamespaceOption() },
@@ -33,6 +32,18 @@ internal sealed partial class SandboxManager
             response.Info["info"] = $$"""{"id":"{{id}}","netns":"{{record.NetworkNamespace}}","runtimeHandler":"{{record.RuntimeHandler}}"}""";
         }
         return response;
+    }
+
+    /// <summary>api.proto: "ip" is the primary address (IPv4 first, as kubelet prefers), the rest are additional_ips.</summary>
+    private static PodSandboxNetworkStatus NetworkStatus(IReadOnlyList<string>? podIps)
+    {
+        var network = new PodSandboxNetworkStatus();
+        if (podIps is { Count: > 0 })
+        {
+            network.Ip = podIps[0];
+            network.AdditionalIps.Add(podIps.Skip(1).Select(ip => new PodIP { Ip = ip }));
+        }
+        return network;
     }
 
     public IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter)

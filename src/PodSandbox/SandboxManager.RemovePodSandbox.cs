@@ -20,6 +20,7 @@ internal sealed partial class SandboxManager
         {
             return;
         }
+        await ReleaseNetworkAsync(id).ConfigureAwait(false);
         ReleaseSandboxResources(id);
         _sandboxStore.Delete(id);
         _reservedNames.TryRemove(SandboxName(sandbox.Config.Metadata), out _);

@@ -1,6 +1,7 @@
 using CriOci.Core;
 using CriOci.Cri.V1;
 using CriOci.PodSandbox.Namespaces;
+using CriOci.PodSandbox.Network;
 using CriOci.PodSandbox.Sandboxes;
 using CriOci.PodSandbox.Storage;
 
@@ -41,6 +42,22 @@ internal sealed partial class SandboxManager
                 new PodNamespaceRequest(Network: !hostNetwork, Ipc: !hostIpc, Uts: !hostNetwork, hostname));
             rollback.Push("unpin namespaces", () => _pinner.Unpin(Path.Combine(state, "ns")));
 
+            // CNI ADD once the netns is pinned; the undo (DEL from the cache AddAsync writes before
+            // the first plugin runs) is pushed first, so even a half-done ADD is undone, and it
+            // runs before the unpin above it on the stack (plugins need the netns to clean up).
+            IReadOnlyList<string>? podIps = null;
+            if (!hostNetwork)
+            {
+                HostPorts.EnsureFree(config.PortMappings,
+                    _sandboxes.Values.Where(s => s.Record.Ready && s.Record.PodIps is not null).SelectMany(s => s.Config.PortMappings));
+                var networkCache = NetworkCacheDirectory(id);
+                rollback.Push("delete pod record", () => _sandboxStore.Delete(id));
+                rollback.Push("CNI DEL", () => _cni.DeleteAsync(networkCache, CancellationToken.None));
+                var attachment = await _cni.AddAsync(new CniPodRequest(id, pins.Network!, metadata.Name, metadata.Namespace, metadata.Uid,
+                    [.. config.PortMappings], config.DnsConfig, config.Annotations), networkCache, CancellationToken.None).ConfigureAwait(false);
+                podIps = attachment.Ips;
+            }
+
             var shm = hostIpc ? "/dev/shm" : Path.Combine(state, "shm");
             if (!hostIpc)
             {
@@ -51,9 +68,9 @@ internal sealed partial class SandboxManager
 
             var record = new SandboxRecord(id, DateTimeOffset.UtcNow, Ready: true, runtimeHandler,
                 pins.Network, pins.Ipc, pins.Uts, shm,
-                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"));
+                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"), podIps);
             SandboxFiles.WriteHostname(record.HostnameFile, hostNetwork ? Environment.MachineName : hostname);
-            SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork);
+            SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork, podIps?.FirstOrDefault());
             SandboxFiles.WriteResolvConf(record.ResolvConfFile, config.DnsConfig);
 
             rollback.Push("delete pod record", () => _sandboxStore.Delete(id));

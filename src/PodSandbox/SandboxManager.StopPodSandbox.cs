@@ -16,11 +16,18 @@ internal sealed partial class SandboxManager
         {
             await StopContainerAsync(container.Record.Id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
-        if (!_sandboxes.TryGetValue(id, out var sandbox) || !sandbox.Record.Ready)
+        if (!_sandboxes.TryGetValue(id, out var sandbox))
         {
             return;
         }
-        // The network goes with the pod's stop, as the CRI asks ("reclaims network resources").
+        // The network goes with the pod's stop, as the CRI asks ("reclaims network resources"):
+        // CNI DEL while the netns is still pinned. A failed DEL fails the stop, so kubelet retries
+        // it; the cache stays until DEL succeeds.
+        await ReleaseNetworkAsync(id).ConfigureAwait(false);
+        if (!sandbox.Record.Ready)
+        {
+            return;
+        }
         if (sandbox.Record.NetworkNamespace is { } network)
         {
             _mounter.Unmount(network);

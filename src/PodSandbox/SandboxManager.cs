@@ -3,6 +3,7 @@ using CriOci.Core;
 using CriOci.Cri.V1;
 using CriOci.OciRuntime;
 using CriOci.PodSandbox.Namespaces;
+using CriOci.PodSandbox.Network;
 using CriOci.PodSandbox.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ internal sealed partial class SandboxManager : ISandboxManager
     private readonly IContainerRuntime _runtime;
     private readonly INamespacePinner _pinner;
     private readonly IMounter _mounter;
+    private readonly ICniInvoker _cni;
     private readonly ILogger _logger;
     private readonly RecordDirectory<SandboxRecord, PodSandboxConfig> _sandboxStore;
     private readonly RecordDirectory<ContainerRecord, ContainerConfig> _containerStore;
@@ -30,12 +32,13 @@ internal sealed partial class SandboxManager : ISandboxManager
     private readonly ConcurrentDictionary<string, string> _reservedNames = new(StringComparer.Ordinal);
     private readonly KeyedLocks _locks = new();
 
-    public SandboxManager(SandboxManagerOptions options, IContainerRuntime runtime, INamespacePinner pinner, IMounter mounter, ILogger logger)
+    public SandboxManager(SandboxManagerOptions options, IContainerRuntime runtime, INamespacePinner pinner, IMounter mounter, ICniInvoker cni, ILogger logger)
     {
         _options = options;
         _runtime = runtime;
         _pinner = pinner;
         _mounter = mounter;
+        _cni = cni;
         _logger = logger;
         _sandboxStore = new RecordDirectory<SandboxRecord, PodSandboxConfig>(Path.Combine(options.RootDirectory, "pods"),
             "sandbox.json", StoreJsonContext.Default.SandboxRecord, PodSandboxConfig.Parser);
@@ -130,6 +133,7 @@ internal sealed partial class SandboxManager : ISandboxManager
             Log.RemovingIncomplete(_logger, "pod sandbox", id);
             try
             {
+                await ReleaseNetworkAsync(id).ConfigureAwait(false);
                 ReleaseSandboxResources(id);
                 _sandboxStore.Delete(id);
             }
@@ -139,6 +143,25 @@ internal sealed partial class SandboxManager : ISandboxManager
             }
         }
     }
+
+    /// <summary>
+    /// The CNI attachment's cache lives with the pod's persistent record, not on tmpfs: the IPAM
+    /// allocations it releases (host-local's /var/lib/cni/networks) survive a reboot too.
+    /// </summary>
+    private string NetworkCacheDirectory(string id) => _sandboxStore.PathOf(id);
+
+    /// <summary>
+    /// CNI DEL if an ADD was started and not undone yet. It must finish once started (a plugin
+    /// killed half-way leaves more behind), so it is bounded by the plugin timeout, not the caller.
+    /// </summary>
+    private Task ReleaseNetworkAsync(string id) =>
+        _cni.HasAttachment(NetworkCacheDirectory(id))
+            ? _cni.DeleteAsync(NetworkCacheDirectory(id), CancellationToken.None)
+            : Task.CompletedTask;
+
+    public Task<NetworkReadiness> NetworkStatusAsync(CancellationToken cancellationToken) => _cni.StatusAsync(cancellationToken);
+
+    public void UpdatePodCidr(string podCidr) => _cni.SetPodCidr(podCidr);
 
     private void ReleaseSandboxResources(string id)
     {

@@ -1,5 +1,6 @@
 using CriOci.OciRuntime.Launch;
 using CriOci.PodSandbox.Namespaces;
+using CriOci.PodSandbox.Network;
 using Microsoft.Extensions.Logging;
 
 namespace CriOci.PodSandbox;
@@ -7,7 +8,8 @@ namespace CriOci.PodSandbox;
 /// <param name="RootDirectory">Persistent data (pods and containers survive daemon restarts here).</param>
 /// <param name="StateDirectory">Runtime state on tmpfs: namespace pins, bundles, exit files.</param>
 /// <param name="RuntimeExecutable">The crioci-runtime binary.</param>
-public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable);
+/// <param name="Cni">Where the CNI configs and plugins are; null: the standard places (<see cref="CniOptions.Default"/>).</param>
+public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable, CniOptions? Cni = null);
 
 public static class SandboxManagerFactory
 {
@@ -15,6 +17,8 @@ public static class SandboxManagerFactory
     {
         var mounter = new Mounter();
         var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, Path.Combine(options.StateDirectory, "runtime")));
-        return new SandboxManager(options, runtime, new NamespacePinner(mounter), mounter, loggerFactory.CreateLogger<SandboxManager>());
+        var logger = loggerFactory.CreateLogger<SandboxManager>();
+        var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
+        return new SandboxManager(options, runtime, new NamespacePinner(mounter), mounter, cni, logger);
     }
 }

@@ -25,8 +25,10 @@ public sealed class CriRuntimeServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Status_Always_RuntimeReadyAndNetworkNotReady()
+    public async Task Status_NetworkNotReady_RuntimeReadyAndNetworkReasonFromSandboxManager()
     {
+        server.Sandboxes.Network = new PodSandbox.Network.NetworkReadiness(false, "NetworkPluginNotReady", "no valid CNI network config in /etc/cni/net.d");
+
         var response = await server.Runtime.StatusAsync(new StatusRequest());
 
         var runtimeReady = Assert.Single(response.Status.Conditions, c => c.Type == "RuntimeReady");
@@ -34,8 +36,18 @@ public sealed class CriRuntimeServiceTests : IAsyncLifetime
         Assert.True(runtimeReady.Status);
         Assert.False(networkReady.Status);
         Assert.Equal("NetworkPluginNotReady", networkReady.Reason);
-        Assert.Contains("CNI", networkReady.Message);
+        Assert.Equal("no valid CNI network config in /etc/cni/net.d", networkReady.Message);
         Assert.Empty(response.Info);
+    }
+
+    [Fact]
+    public async Task Status_NetworkReady_NetworkReadyTrue()
+    {
+        server.Sandboxes.Network = PodSandbox.Network.NetworkReadiness.IsReady;
+
+        var response = await server.Runtime.StatusAsync(new StatusRequest());
+
+        Assert.True(Assert.Single(response.Status.Conditions, c => c.Type == "NetworkReady").Status);
     }
 
     [Fact]
@@ -284,7 +296,7 @@ public sealed class CriRuntimeServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UpdateRuntimeConfig_PodCidr_Succeeds()
+    public async Task UpdateRuntimeConfig_PodCidr_PassedToSandboxManager()
     {
         var request = new UpdateRuntimeConfigRequest
         {
@@ -292,6 +304,8 @@ public sealed class CriRuntimeServiceTests : IAsyncLifetime
         };
 
         await server.Runtime.UpdateRuntimeConfigAsync(request);
+
+        Assert.Equal(["10.88.0.0/16"], server.Sandboxes.PodCidrs);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class SandboxManagerTests : IDisposable
 
     /// <summary>A manager over the test's directories: a second call is a restarted daemon.</summary>
     private SandboxManager NewManager(FakeContainerRuntime? runtime = null) =>
-        new(_options, runtime ?? _runtime, _pinner, _mounter, NullLogger.Instance);
+        new(_options, runtime ?? _runtime, _pinner, _mounter, new FakeCniInvoker(new CallLog()), NullLogger.Instance);
 
     private string PodStateDirectory(string id) => Path.Combine(_options.StateDirectory, "pods", id);
 
@@ -116,7 +116,8 @@ public sealed class SandboxManagerTests : IDisposable
         Assert.Equal([$"Pin {state}/ns", $"MountTmpfs {state}/shm mode=1777,size=65536k"], _log.Calls);
         Assert.Equal(new PodNamespaceRequest(Network: true, Ipc: true, Uts: true, Hostname: "web-0"), Assert.Single(_pinner.Requests));
         Assert.Equal("web-0\n", File.ReadAllText(Path.Combine(state, "hostname")));
-        Assert.Contains("127.0.1.1\tweb-0\n", File.ReadAllText(Path.Combine(state, "hosts")));
+        // The fake network hands out 10.87.0.2 (see Network/SandboxManagerNetworkTests for CNI).
+        Assert.Contains("10.87.0.2\tweb-0\n", File.ReadAllText(Path.Combine(state, "hosts")));
         Assert.True(File.Exists(Path.Combine(state, "resolv.conf")));
         Assert.True(File.Exists(Path.Combine(PodRecordDirectory(id), "sandbox.json")));
         var status = manager.PodSandboxStatus(id, verbose: false).Status;

@@ -14,8 +14,11 @@ internal static class SandboxFiles
 
     public static void WriteHostname(string path, string hostname) => AtomicFile.WriteAllText(path, hostname + "\n");
 
-    /// <summary>Loopback entries plus the pod's own hostname (kubelet replaces this file with its own for most pods).</summary>
-    public static void WriteHosts(string path, string? hostname, bool hostNetwork)
+    /// <summary>
+    /// Loopback entries plus the pod's own hostname on its IP (127.0.1.1 without one, as Debian
+    /// does); kubelet replaces this file with its own for most pods.
+    /// </summary>
+    public static void WriteHosts(string path, string? hostname, bool hostNetwork, string? podIp = null)
     {
         if (hostNetwork && File.Exists("/etc/hosts"))
         {
@@ -31,7 +34,7 @@ internal static class SandboxFiles
             .Append("fe00::2\tip6-allrouters\n");
         if (!string.IsNullOrEmpty(hostname))
         {
-            hosts.Append("127.0.1.1\t").Append(hostname).Append('\n');
+            hosts.Append(string.IsNullOrEmpty(podIp) ? "127.0.1.1" : podIp).Append('\t').Append(hostname).Append('\n');
         }
         AtomicFile.WriteAllText(path, hosts.ToString());
     }

@@ -1,6 +1,7 @@
 namespace CriOci.PodSandbox.Storage;
 
 /// <summary>A pod as persisted in sandbox.json; its CRI config is stored beside it as config.pb.</summary>
+/// <param name="PodIps">The pod's addresses from CNI ADD, IPv4 first; null for hostNetwork pods and records written before CNI.</param>
 public sealed record SandboxRecord(
     string Id,
     DateTimeOffset CreatedAt,
@@ -12,7 +13,8 @@ public sealed record SandboxRecord(
     string ShmDirectory,
     string HostnameFile,
     string HostsFile,
-    string ResolvConfFile);
+    string ResolvConfFile,
+    IReadOnlyList<string>? PodIps = null);
 
 /// <summary>A container as persisted in container.json; its CRI config is stored beside it as config.pb.</summary>
 public sealed record ContainerRecord(

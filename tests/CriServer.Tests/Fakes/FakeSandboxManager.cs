@@ -96,6 +96,24 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return ImagesInUse.Contains(imageId);
     }
 
+    /// <summary>What NetworkStatusAsync answers.</summary>
+    public PodSandbox.Network.NetworkReadiness Network { get; set; } =
+        new(false, PodSandbox.Network.NetworkReadiness.NotReadyReason, "fake: no network");
+
+    public List<string> PodCidrs { get; } = [];
+
+    public Task<PodSandbox.Network.NetworkReadiness> NetworkStatusAsync(CancellationToken cancellationToken)
+    {
+        Record("NetworkStatus");
+        return Task.FromResult(Network);
+    }
+
+    public void UpdatePodCidr(string podCidr)
+    {
+        Record($"UpdatePodCidr {podCidr}");
+        PodCidrs.Add(podCidr);
+    }
+
     private Task RecordAsync(string call)
     {
         Record(call);

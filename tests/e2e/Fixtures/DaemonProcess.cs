@@ -23,16 +23,23 @@ public sealed class DaemonProcess : IAsyncDisposable
     public string SocketPath => Path.Combine(BaseDirectory, "crioci.sock");
     public string RootDirectory => Path.Combine(BaseDirectory, "root");
     public string StateDirectory => Path.Combine(BaseDirectory, "state");
+
+    /// <summary>
+    /// The daemon's CNI config directory: empty unless a test writes a network into it, so the
+    /// tests use the built-in default bridge whatever the machine has in /etc/cni/net.d.
+    /// </summary>
+    public string CniConfigDirectory => Path.Combine(BaseDirectory, "cni", "net.d");
     public string LogPath { get; }
     public CriClient Client { get; }
     public int Pid => _process.Id;
 
-    public static async Task<DaemonProcess> StartAsync(string? baseDirectory = null)
+    /// <param name="extraArgs">More daemon flags, after the fixture's own (a later flag wins).</param>
+    public static async Task<DaemonProcess> StartAsync(string? baseDirectory = null, IReadOnlyList<string>? extraArgs = null)
     {
         baseDirectory ??= Path.Combine(Path.GetTempPath(), "crioci-e2e-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(baseDirectory);
         var logPath = Path.Combine(baseDirectory, "daemon.log");
-        var process = Launch(baseDirectory, logPath);
+        var process = Launch(baseDirectory, logPath, extraArgs);
         var daemon = new DaemonProcess(process, baseDirectory, logPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
@@ -61,20 +68,24 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the daemon binary with this fixture's directories and waits for it to exit (for start-up failure tests).</summary>
-    public static Process Launch(string baseDirectory, string logPath)
+    public static Process Launch(string baseDirectory, string logPath, IReadOnlyList<string>? extraArgs = null)
     {
+        Directory.CreateDirectory(Path.Combine(baseDirectory, "cni", "net.d"));
         var start = new ProcessStartInfo(RepositoryPaths.Daemon)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             "--socket", Path.Combine(baseDirectory, "crioci.sock"),
             "--root", Path.Combine(baseDirectory, "root"),
             "--state", Path.Combine(baseDirectory, "state"),
-        })
+            "--cni-conf-dir", Path.Combine(baseDirectory, "cni", "net.d"),
+            .. extraArgs ?? [],
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CriOci.Core;
+
+namespace CriOci.PodSandbox.Network;
+
+/// <summary>
+/// What DEL needs, written before ADD runs and completed with the ADD result (libcni keeps the
+/// same in /var/lib/cni/results): the exact network list, runtime config and arguments ADD was
+/// given. With it DEL works after a daemon restart, after a reboot, after a half-failed ADD, and
+/// after the admin changed the config directory.
+/// </summary>
+/// <param name="Network">The conflist JSON as ADD ran it.</param>
+/// <param name="RuntimeConfig">The runtimeConfig object (all capabilities) as JSON.</param>
+/// <param name="Result">The final ADD result as JSON; null when ADD did not finish.</param>
+internal sealed record CniCacheEntry(
+    int Version,
+    string PodSandboxId,
+    string InterfaceName,
+    string NetworkNamespace,
+    string CniArgs,
+    string Network,
+    string RuntimeConfig,
+    string? Result);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(CniCacheEntry))]
+internal sealed partial class CniJsonContext : JsonSerializerContext;
+
+internal static class CniCache
+{
+    public const string FileName = "cni-cache.json";
+
+    public static string PathIn(string directory) => Path.Combine(directory, FileName);
+
+    public static void Write(string directory, CniCacheEntry entry)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllBytes(PathIn(directory), JsonSerializer.SerializeToUtf8Bytes(entry, CniJsonContext.Default.CniCacheEntry));
+    }
+
+    /// <summary>The cached entry, or null when there is none (never attached, or DEL done).</summary>
+    public static CniCacheEntry? Read(string directory)
+    {
+        var path = PathIn(directory);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CniJsonContext.Default.CniCacheEntry);
+        }
+        catch (JsonException exception)
+        {
+            throw new UnavailableException($"CNI cache {path} is unreadable: {exception.Message}", exception);
+        }
+    }
+
+    public static void Delete(string directory) => File.Delete(PathIn(directory));
+}

@@ -1,0 +1,213 @@
+using System.Text.Json.Nodes;
+using CriOci.Core;
+using CriOci.Cri.V1;
+using Microsoft.Extensions.Logging;
+
+namespace CriOci.PodSandbox.Network;
+
+/// <summary>
+/// Runs the chained plugins of the node's network for pods (SPEC.md "Section 4: Plugin
+/// Delegation" / "Attachment"): ADD in list order, each plugin given the previous one's result as
+/// prevResult; DEL in reverse order with the cached ADD result; STATUS from CNI 1.1.0 on.
+/// </summary>
+internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvoker
+{
+    public const string InterfaceName = "eth0";
+
+    private readonly CniConfigLoader _loader = new(options.ConfigDirectory);
+
+    private string CniPath => string.Join(':', options.PluginDirectories);
+
+    public async Task<CniAttachment> AddAsync(CniPodRequest pod, string cacheDirectory, CancellationToken cancellationToken)
+    {
+        var loaded = _loader.Load();
+        var network = loaded.Network ?? throw new UnavailableException($"pod network is not ready: {loaded.Error}");
+        var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
+        var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),
+            network.Json, RuntimeConfig(pod).ToJsonString(), Result: null);
+        // Cached before the first plugin runs: whatever ADD leaves half done, DEL can find.
+        CniCache.Write(cacheDirectory, entry);
+        var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
+        JsonNode? previous = null;
+        for (var i = 0; i < network.Plugins.Count; i++)
+        {
+            var stdin = PluginStdin(network, network.Plugins[i], runtimeConfig, previous);
+            var output = await CniPluginProcess.RunAsync(executables[i], Environment("ADD", entry), stdin, options.PluginTimeout, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                previous = JsonNode.Parse(output) as JsonObject ?? throw new UnavailableException("not a JSON object");
+            }
+            catch (System.Text.Json.JsonException exception)
+            {
+                throw new UnavailableException($"CNI plugin {CniNetworkConfig.TypeOf(network.Plugins[i])} ADD printed an invalid result: {exception.Message}", exception);
+            }
+        }
+        var result = previous?.ToJsonString() ?? "{}";
+        CniCache.Write(cacheDirectory, entry with { Result = result });
+        var ips = CniResult.PodIps(result, InterfaceName);
+        Log.NetworkAttached(logger, pod.PodSandboxId, network.Name, string.Join(",", ips));
+        return new CniAttachment(ips);
+    }
+
+    public bool HasAttachment(string cacheDirectory) => File.Exists(CniCache.PathIn(cacheDirectory));
+
+    public async Task DeleteAsync(string cacheDirectory, CancellationToken cancellationToken)
+    {
+        if (CniCache.Read(cacheDirectory) is not { } entry)
+        {
+            return;
+        }
+        var network = CniNetworkConfig.Parse(entry.Network, CniCache.PathIn(cacheDirectory), isList: true);
+        // SPEC.md: DEL may be called with CNI_NETNS unset when the namespace is gone (after a reboot).
+        var netnsGone = !File.Exists(entry.NetworkNamespace);
+        var environmentEntry = netnsGone ? entry with { NetworkNamespace = "" } : entry;
+        var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
+        var previous = entry.Result is null ? null : JsonNode.Parse(entry.Result);
+        foreach (var plugin in network.Plugins.Reverse())
+        {
+            var executable = FindPlugin(network, plugin);
+            var outcome = await CniPluginProcess.InvokeAsync(executable, Environment("DEL", environmentEntry),
+                PluginStdin(network, plugin, runtimeConfig, previous), options.PluginTimeout, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Succeeded)
+            {
+                if (!outcome.IsAlreadyGone && !netnsGone)
+                {
+                    throw outcome.ToException();
+                }
+                Log.NetworkDeleteTolerated(logger, entry.PodSandboxId, outcome.Plugin, outcome.Message);
+            }
+        }
+        CniCache.Delete(cacheDirectory);
+        Log.NetworkDetached(logger, entry.PodSandboxId, network.Name);
+    }
+
+    public async Task<NetworkReadiness> StatusAsync(CancellationToken cancellationToken)
+    {
+        var loaded = _loader.Load();
+        if (loaded.Network is not { } network)
+        {
+            return new NetworkReadiness(false, NetworkReadiness.NotReadyReason, loaded.Error ?? "no network");
+        }
+        foreach (var plugin in network.Plugins)
+        {
+            var type = CniNetworkConfig.TypeOf(plugin);
+            if (CniPluginProcess.Find(type, options.PluginDirectories) is not { } executable)
+            {
+                return new NetworkReadiness(false, NetworkReadiness.NotReadyReason,
+                    $"network {network.Name} ({network.Source}): CNI plugin {type} not found in {CniPath}");
+            }
+            if (network.SupportsStatus)
+            {
+                var environment = new Dictionary<string, string> { ["CNI_COMMAND"] = "STATUS", ["CNI_PATH"] = CniPath };
+                var outcome = await CniPluginProcess.InvokeAsync(executable, environment,
+                    PluginStdin(network, plugin, new JsonObject(), null), options.PluginTimeout, cancellationToken).ConfigureAwait(false);
+                if (!outcome.Succeeded)
+                {
+                    return new NetworkReadiness(false, NetworkReadiness.NotReadyReason,
+                        $"network {network.Name} ({network.Source}): {outcome.ToException().Message}");
+                }
+            }
+        }
+        return NetworkReadiness.IsReady;
+    }
+
+    public void SetPodCidr(string podCidr) => _loader.SetDefaultSubnets(DefaultNetwork.ParsePodCidr(podCidr));
+
+    private string FindPlugin(CniNetworkConfig network, JsonObject plugin)
+    {
+        var type = CniNetworkConfig.TypeOf(plugin);
+        return CniPluginProcess.Find(type, options.PluginDirectories)
+            ?? throw new UnavailableException($"network {network.Name} ({network.Source}): CNI plugin {type} not found in {CniPath}");
+    }
+
+    private Dictionary<string, string> Environment(string command, CniCacheEntry entry) => new()
+    {
+        ["CNI_COMMAND"] = command,
+        ["CNI_CONTAINERID"] = entry.PodSandboxId,
+        ["CNI_NETNS"] = entry.NetworkNamespace,
+        ["CNI_IFNAME"] = entry.InterfaceName,
+        ["CNI_ARGS"] = entry.CniArgs,
+        ["CNI_PATH"] = CniPath,
+    };
+
+    /// <summary>What kubelet's dockershim, containerd and CRI-O pass, so plugins like Calico or Cilium find the pod.</summary>
+    internal static string CniArgs(CniPodRequest pod) =>
+        $"IgnoreUnknown=1;K8S_POD_NAMESPACE={pod.PodNamespace};K8S_POD_NAME={pod.PodName};K8S_POD_INFRA_CONTAINER_ID={pod.PodSandboxId};K8S_POD_UID={pod.PodUid}";
+
+    /// <summary>
+    /// Every capability argument we can give (SPEC.md "Deriving runtimeConfig", CONVENTIONS.md):
+    /// each plugin is later given only those it declares in "capabilities".
+    /// </summary>
+    internal static JsonObject RuntimeConfig(CniPodRequest pod)
+    {
+        var config = new JsonObject();
+        var ports = new JsonArray();
+        foreach (var mapping in pod.PortMappings.Where(m => m.HostPort > 0))
+        {
+            var port = new JsonObject
+            {
+                ["hostPort"] = mapping.HostPort,
+                ["containerPort"] = mapping.ContainerPort,
+                ["protocol"] = mapping.Protocol switch
+                {
+                    Protocol.Udp => "udp",
+                    Protocol.Sctp => "sctp",
+                    _ => "tcp",
+                },
+            };
+            if (!string.IsNullOrEmpty(mapping.HostIp))
+            {
+                port["hostIP"] = mapping.HostIp;
+            }
+            ports.Add((JsonNode)port);
+        }
+        if (ports.Count > 0)
+        {
+            config["portMappings"] = ports;
+        }
+        if (Bandwidth.FromAnnotations(pod.Annotations) is { } bandwidth)
+        {
+            config["bandwidth"] = bandwidth;
+        }
+        if (pod.Dns is { } dns && (dns.Servers.Count > 0 || dns.Searches.Count > 0 || dns.Options.Count > 0))
+        {
+            config["dns"] = new JsonObject
+            {
+                ["servers"] = new JsonArray([.. dns.Servers.Select(s => (JsonNode?)JsonValue.Create(s))]),
+                ["searches"] = new JsonArray([.. dns.Searches.Select(s => (JsonNode?)JsonValue.Create(s))]),
+                ["options"] = new JsonArray([.. dns.Options.Select(s => (JsonNode?)JsonValue.Create(s))]),
+            };
+        }
+        return config;
+    }
+
+    /// <summary>
+    /// The plugin's own config with the list's name and cniVersion, runtimeConfig holding only the
+    /// capabilities it declares, and prevResult (SPEC.md "Deriving execution configuration").
+    /// </summary>
+    internal static string PluginStdin(CniNetworkConfig network, JsonObject plugin, JsonObject runtimeConfig, JsonNode? previousResult)
+    {
+        var stdin = plugin.DeepClone().AsObject();
+        stdin["cniVersion"] = network.CniVersion;
+        stdin["name"] = network.Name;
+        stdin.Remove("runtimeConfig");
+        stdin.Remove("prevResult");
+        var granted = new JsonObject();
+        foreach (var (capability, value) in runtimeConfig)
+        {
+            if (CniNetworkConfig.HasCapability(plugin, capability))
+            {
+                granted[capability] = value?.DeepClone();
+            }
+        }
+        if (granted.Count > 0)
+        {
+            stdin["runtimeConfig"] = granted;
+        }
+        if (previousResult is not null)
+        {
+            stdin["prevResult"] = previousResult.DeepClone();
+        }
+        return stdin.ToJsonString();
+    }
+}
