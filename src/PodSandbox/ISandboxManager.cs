@@ -41,6 +41,15 @@ public interface ISandboxManager
     /// <summary>Runs a command in the container; a zero timeout means no limit.</summary>
     Task<ExecSyncResponse> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>Reopens the container's log file after kubelet rotated it. FailedPrecondition when the container is not running.</summary>
+    Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>CPU, memory and writable-layer usage of one container.</summary>
+    ContainerStats ContainerStats(string containerId);
+
+    /// <summary>Stats of every container matching <paramref name="filter"/>.</summary>
+    IReadOnlyList<ContainerStats> ListContainerStats(ContainerStatsFilter? filter);
+
     /// <summary>True when some container was created from the image (RemoveImage refuses those).</summary>
     bool IsImageInUse(string imageId);
 

@@ -21,6 +21,7 @@ internal sealed partial class SandboxManager
         DeleteTree(container.Record.Bundle);
         _containerStore.Delete(id);
         _containers.TryRemove(id, out _);
+        _cpuSamples.TryRemove(id, out _);
         if (_sandboxes.TryGetValue(container.Record.PodSandboxId, out var sandbox))
         {
             _reservedNames.TryRemove(ContainerName(container.Config.Metadata, sandbox.Config.Metadata), out _);

@@ -90,6 +90,21 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Task.FromResult(new ExecSyncResponse { ExitCode = 3 });
     }
 
+    public Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken) =>
+        RecordAsync($"ReopenContainerLog {containerId}");
+
+    public ContainerStats ContainerStats(string containerId)
+    {
+        Record($"ContainerStats {containerId}");
+        return new ContainerStats { Attributes = new ContainerAttributes { Id = containerId } };
+    }
+
+    public IReadOnlyList<ContainerStats> ListContainerStats(ContainerStatsFilter? filter)
+    {
+        Record($"ListContainerStats {filter?.PodSandboxId}");
+        return [new ContainerStats { Attributes = new ContainerAttributes { Id = "c1" } }];
+    }
+
     public bool IsImageInUse(string imageId)
     {
         Record($"IsImageInUse {imageId}");

@@ -1,0 +1,99 @@
+using CriOci.Cri.V1;
+using CriOci.E2E.Fixtures;
+using CriOci.TestSupport;
+using Grpc.Core;
+
+namespace CriOci.E2E;
+
+/// <summary>ContainerStats from the cgroup and the writable layer, and kubelet-style log rotation, through the CRI.</summary>
+[Collection(RegistryCollection.Name)]
+[Trait("Category", "Privileged")]
+public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncLifetime
+{
+    private DaemonProcess _daemon = null!;
+    private PodSandboxConfig _podConfig = null!;
+    private string _podId = "";
+
+    public async Task InitializeAsync()
+    {
+        _daemon = await DaemonProcess.StartAsync();
+        await _daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = registry.BusyboxLatest.Reference } });
+        _podConfig = CriRequests.Pod("stats", Path.Combine(_daemon.BaseDirectory, "logs"));
+        _podId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = _podConfig })).PodSandboxId;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = _podId });
+        await _daemon.DisposeAsync();
+        await PodLifecycleTests.CleanUpAsync(_daemon.BaseDirectory);
+    }
+
+    private RuntimeService.RuntimeServiceClient Runtime => _daemon.Client.Runtime;
+
+    private async Task<string> StartAsync(string name, params string[] command)
+    {
+        var created = await Runtime.CreateContainerAsync(new CreateContainerRequest
+        {
+            PodSandboxId = _podId,
+            Config = CriRequests.Container(name, registry.BusyboxLatest.Reference, command),
+            SandboxConfig = _podConfig,
+        });
+        await Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = created.ContainerId });
+        return created.ContainerId;
+    }
+
+    [Fact]
+    public async Task ContainerStats_BusyContainer_ShowsCpuRisingMemoryAndWritableLayer()
+    {
+        var id = await StartAsync("busy", "sh", "-c", "head -c 2097152 /dev/zero > /tmp/two-mib; while true; do :; done");
+        await Task.Delay(300);
+
+        var first = (await Runtime.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = id })).Stats;
+        await Task.Delay(500);
+        var second = (await Runtime.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = id })).Stats;
+
+        Assert.Equal(id, second.Attributes.Id);
+        Assert.True(second.Cpu.UsageCoreNanoSeconds.Value > first.Cpu.UsageCoreNanoSeconds.Value, "CPU usage did not rise");
+        Assert.True(second.Cpu.UsageNanoCores.Value > 0, "no CPU rate after two samples");
+        Assert.True(second.Memory.WorkingSetBytes.Value > 0, "no working set");
+        Assert.True(second.WritableLayer.UsedBytes.Value >= 2097152, $"writable layer {second.WritableLayer.UsedBytes.Value} bytes");
+        var listed = await Runtime.ListContainerStatsAsync(new ListContainerStatsRequest { Filter = new ContainerStatsFilter { PodSandboxId = _podId } });
+        Assert.Contains(listed.Stats, s => s.Attributes.Id == id);
+    }
+
+    [Fact]
+    public async Task ReopenContainerLog_AfterRename_NewLinesGoToTheNewFile()
+    {
+        var id = await StartAsync("rotating", "sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.01; done");
+        var log = Path.Combine(_daemon.BaseDirectory, "logs", "rotating", "0.log");
+        await Task.Delay(300);
+
+        File.Move(log, log + ".1");
+        await Runtime.ReopenContainerLogAsync(new ReopenContainerLogRequest { ContainerId = id });
+        await Task.Delay(300);
+        await Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 0 });
+        await Task.Delay(100);
+
+        var numbers = File.ReadLines(log + ".1").Concat(File.ReadLines(log))
+            .Select(line => int.Parse(line.Split(' ', 4)[3]["line-".Length..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.NotEmpty(File.ReadLines(log));
+        Assert.Equal(Enumerable.Range(0, numbers.Count), numbers);
+    }
+
+    [Fact]
+    public async Task ReopenContainerLog_OfAStoppedContainer_IsFailedPrecondition()
+    {
+        var id = await StartAsync("done", "echo", "bye");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status.State != ContainerState.ContainerExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Runtime.ReopenContainerLogAsync(new ReopenContainerLogRequest { ContainerId = id }));
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+    }
+}
