@@ -10,36 +10,20 @@ namespace CriOci.E2E;
 [Trait("Category", "Privileged")]
 public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLifetime
 {
-    private DaemonProcess _daemon = null!;
-    private PodSandboxConfig _podConfig = null!;
-    private string _podId = "";
+    private DaemonWithPod _pod = null!;
 
-    public async Task InitializeAsync()
-    {
-        _daemon = await DaemonProcess.StartAsync();
-        await _daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = registry.BusyboxLatest.Reference } });
-        _podConfig = CriRequests.Pod("secure", Path.Combine(_daemon.BaseDirectory, "logs"));
-        _podId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = _podConfig })).PodSandboxId;
-    }
+    public async Task InitializeAsync() => _pod = await DaemonWithPod.StartAsync(registry, "secure");
 
-    public async Task DisposeAsync()
-    {
-        await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = _podId });
-        await _daemon.DisposeAsync();
-        await PodLifecycleTests.CleanUpAsync(_daemon.BaseDirectory);
-    }
+    public async Task DisposeAsync() => await _pod.DisposeAsync();
 
-    private RuntimeService.RuntimeServiceClient Runtime => _daemon.Client.Runtime;
+    private RuntimeService.RuntimeServiceClient Runtime => _pod.Runtime;
 
-    private async Task<string> StartAsync(string name, Action<ContainerConfig> configure, params string[] command)
-    {
-        var config = CriRequests.Container(name, registry.BusyboxLatest.Reference, command.Length > 0 ? command : ["sleep", "3600"]);
-        config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext(), Resources = new LinuxContainerResources() };
-        configure(config);
-        var created = await Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _podConfig });
-        await Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = created.ContainerId });
-        return created.ContainerId;
-    }
+    private Task<string> StartAsync(string name, Action<ContainerConfig> configure, params string[] command) =>
+        _pod.StartContainerAsync(name, config =>
+        {
+            config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext(), Resources = new LinuxContainerResources() };
+            configure(config);
+        }, command);
 
     private async Task<ExecSyncResponse> ExecAsync(string id, params string[] command) =>
         await Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { command }, Timeout = 10 });
@@ -59,7 +43,7 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
     [Fact]
     public async Task Seccomp_LocalhostProfile_DeniesWithTheProfilesErrno()
     {
-        var profile = Path.Combine(_daemon.BaseDirectory, "deny-mkdir.json");
+        var profile = Path.Combine(_pod.Daemon.BaseDirectory, "deny-mkdir.json");
         await File.WriteAllTextAsync(profile, """
             {"defaultAction": "SCMP_ACT_ALLOW",
              "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
@@ -86,7 +70,7 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
         };
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _podConfig }));
+            await Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _pod.PodId, Config = config, SandboxConfig = _pod.PodConfig }));
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("/nonexistent/profile.json", error.Status.Detail);
@@ -118,14 +102,7 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
             c.Linux.Resources.MemorySwapLimitInBytes = 32L << 20;
         }, "dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1");
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        ContainerStatus status;
-        do
-        {
-            status = (await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
-            await Task.Delay(50);
-        }
-        while (status.State != ContainerState.ContainerExited && DateTime.UtcNow < deadline);
+        var status = await _pod.WaitForExitAsync(id, TimeSpan.FromSeconds(20));
 
         Assert.Equal(ContainerState.ContainerExited, status.State);
         Assert.Equal("OOMKilled", status.Reason);

@@ -10,38 +10,15 @@ namespace CriOci.E2E;
 [Trait("Category", "Privileged")]
 public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncLifetime
 {
-    private DaemonProcess _daemon = null!;
-    private PodSandboxConfig _podConfig = null!;
-    private string _podId = "";
+    private DaemonWithPod _pod = null!;
 
-    public async Task InitializeAsync()
-    {
-        _daemon = await DaemonProcess.StartAsync();
-        await _daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = registry.BusyboxLatest.Reference } });
-        _podConfig = CriRequests.Pod("stats", Path.Combine(_daemon.BaseDirectory, "logs"));
-        _podId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = _podConfig })).PodSandboxId;
-    }
+    public async Task InitializeAsync() => _pod = await DaemonWithPod.StartAsync(registry, "stats");
 
-    public async Task DisposeAsync()
-    {
-        await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = _podId });
-        await _daemon.DisposeAsync();
-        await PodLifecycleTests.CleanUpAsync(_daemon.BaseDirectory);
-    }
+    public async Task DisposeAsync() => await _pod.DisposeAsync();
 
-    private RuntimeService.RuntimeServiceClient Runtime => _daemon.Client.Runtime;
+    private RuntimeService.RuntimeServiceClient Runtime => _pod.Runtime;
 
-    private async Task<string> StartAsync(string name, params string[] command)
-    {
-        var created = await Runtime.CreateContainerAsync(new CreateContainerRequest
-        {
-            PodSandboxId = _podId,
-            Config = CriRequests.Container(name, registry.BusyboxLatest.Reference, command),
-            SandboxConfig = _podConfig,
-        });
-        await Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = created.ContainerId });
-        return created.ContainerId;
-    }
+    private Task<string> StartAsync(string name, params string[] command) => _pod.StartContainerAsync(name, null, command);
 
     [Fact]
     public async Task ContainerStats_BusyContainer_ShowsCpuRisingMemoryAndWritableLayer()
@@ -58,7 +35,7 @@ public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncL
         Assert.True(second.Cpu.UsageNanoCores.Value > 0, "no CPU rate after two samples");
         Assert.True(second.Memory.WorkingSetBytes.Value > 0, "no working set");
         Assert.True(second.WritableLayer.UsedBytes.Value >= 2097152, $"writable layer {second.WritableLayer.UsedBytes.Value} bytes");
-        var listed = await Runtime.ListContainerStatsAsync(new ListContainerStatsRequest { Filter = new ContainerStatsFilter { PodSandboxId = _podId } });
+        var listed = await Runtime.ListContainerStatsAsync(new ListContainerStatsRequest { Filter = new ContainerStatsFilter { PodSandboxId = _pod.PodId } });
         Assert.Contains(listed.Stats, s => s.Attributes.Id == id);
     }
 
@@ -66,7 +43,7 @@ public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncL
     public async Task ReopenContainerLog_AfterRename_NewLinesGoToTheNewFile()
     {
         var id = await StartAsync("rotating", "sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.01; done");
-        var log = Path.Combine(_daemon.BaseDirectory, "logs", "rotating", "0.log");
+        var log = Path.Combine(_pod.LogDirectory, "rotating", "0.log");
         await Task.Delay(300);
 
         File.Move(log, log + ".1");
@@ -86,11 +63,7 @@ public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncL
     public async Task ReopenContainerLog_OfAStoppedContainer_IsFailedPrecondition()
     {
         var id = await StartAsync("done", "echo", "bye");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status.State != ContainerState.ContainerExited && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await _pod.WaitForExitAsync(id, TimeSpan.FromSeconds(10));
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await Runtime.ReopenContainerLogAsync(new ReopenContainerLogRequest { ContainerId = id }));
