@@ -20,6 +20,7 @@ packages=(
   runc                        # a peer runtime for benchmarks and RuntimeClass tests
   crun                        # a peer runtime for benchmarks and RuntimeClass tests
   libseccomp2                 # seccomp filters (the runtime loads libseccomp.so.2)
+  prometheus                  # /usr/bin/prometheus: scrapes the daemon's metrics endpoint (tests/e2e/TelemetryTests)
 )
 
 missing=()

@@ -70,14 +70,33 @@ internal sealed class CriInterceptor : Interceptor
         var (service, method) = SplitMethod(context.Method);
         var ids = CriRequestIds.Of(request);
         var logScope = ids.IsEmpty ? null : logger.BeginScope(ids.ToScope());
-        var activity = CriMetrics.ActivitySource.StartActivity($"{service}/{method}", ActivityKind.Server);
-        activity?.SetTag("rpc.system", "grpc");
-        activity?.SetTag("rpc.service", service);
-        activity?.SetTag("rpc.method", method);
+        var activity = StartActivity(service, method, context.RequestHeaders);
         activity?.SetTag("crioci.pod_sandbox_id", ids.PodSandboxId);
         activity?.SetTag("crioci.container_id", ids.ContainerId);
         logger.RpcStarted(method);
         return new CallScope(this, context, service, method, activity, logScope, timeProvider.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The call's span. Its parent is the caller's W3C trace context from the gRPC metadata
+    /// ("traceparent", "tracestate"; kubelet sends them when its tracing is on), else none: the
+    /// ASP.NET Core request activity that may be current is never exported, and a span whose
+    /// parent no backend has would show up as a broken trace.
+    /// </summary>
+    internal static Activity? StartActivity(string service, string method, Metadata? headers)
+    {
+        if (!CriMetrics.ActivitySource.HasListeners())
+        {
+            return null;
+        }
+        var traceParent = headers?.GetValue("traceparent");
+        ActivityContext.TryParse(traceParent, headers?.GetValue("tracestate"), isRemote: true, out var parent);
+        Activity.Current = null;
+        var activity = CriMetrics.ActivitySource.StartActivity($"{service}/{method}", ActivityKind.Server, parent);
+        activity?.SetTag("rpc.system", "grpc");
+        activity?.SetTag("rpc.service", service);
+        activity?.SetTag("rpc.method", method);
+        return activity;
     }
 
     /// <summary>"/runtime.v1.RuntimeService/Version" into ("runtime.v1.RuntimeService", "Version").</summary>
@@ -117,6 +136,10 @@ internal sealed class CriInterceptor : Interceptor
         {
             var elapsed = owner.timeProvider.GetElapsedTime(startTimestamp);
             owner.metrics.RecordRequest(service, method, StatusCode.OK, elapsed);
+            if (method == nameof(CriRuntimeService.StartContainer))
+            {
+                owner.metrics.RecordContainerStart(elapsed);
+            }
             owner.logger.RpcFinished(method, elapsed.TotalMilliseconds);
         }
 

@@ -1,3 +1,4 @@
+using CriOci.CriServer.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -59,6 +60,7 @@ internal static class CriServerHost
         services.AddMetrics();
         services.AddSingleton<CriMetrics>();
         services.AddSingleton<CriInterceptor>();
+        services.AddCriHealth();
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = MaxMessageSizeBytes;
@@ -72,6 +74,10 @@ internal static class CriServerHost
 
     public static WebApplication MapCriServices(this WebApplication app)
     {
+        // The observable gauges (pods, containers) exist once CriMetrics does: create it now,
+        // not on the first CRI call, so the first scrape already has them.
+        app.Services.GetRequiredService<CriMetrics>();
+        app.MapCriHealth();
         app.MapGrpcService<CriRuntimeService>();
         app.MapGrpcService<CriImageService>();
         return app;

@@ -17,7 +17,7 @@ internal static class DaemonComposition
     {
         services.AddSingleton(options);
         services.AddSingleton(provider => SandboxManagerFactory.Create(
-            new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable),
+            new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable, options.Cni),
             provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(provider => ImageServiceFactory.Create(
             new ImageStoreOptions(options.ImageRootDirectory, options.InsecureRegistries),

@@ -1,20 +1,65 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CriOci.CriServer.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace CriOci.CriServer;
 
 /// <summary>
-/// The --config JSON file: the same keys as the flags, every one optional. Unknown keys are
-/// errors, so a typo ("sockte") stops the daemon instead of silently using a default.
+/// The --config JSON file (README.md "Configuration"; <c>crioci config default</c> prints every
+/// key with its default). Every key is optional. Unknown keys and wrong types are errors that
+/// name the key's JSON path and line, so a typo ("sockte") stops the daemon instead of
+/// silently using a default.
 /// </summary>
 internal sealed record DaemonConfigFile(
     string? Socket = null,
     string? Root = null,
     string? State = null,
     string? Runtime = null,
-    IReadOnlyList<string>? InsecureRegistries = null)
+    IReadOnlyList<string>? InsecureRegistries = null,
+    DaemonConfigFile.LogSection? Log = null,
+    DaemonConfigFile.MetricsSection? Metrics = null,
+    DaemonConfigFile.OtlpSection? Otlp = null,
+    DaemonConfigFile.CniSection? Cni = null)
 {
-    /// <summary>Reads and validates <paramref name="path"/>; every failure names the file and the problem.</summary>
+    /// <summary>cni: pod networking (README.md "Pod network").</summary>
+    /// <param name="ConfDir">The CNI config directory; no config there means the built-in bridge network.</param>
+    /// <param name="BinDirs">Where CNI plugin binaries are looked up, in order (CNI_PATH).</param>
+    internal sealed record CniSection(string? ConfDir = null, IReadOnlyList<string>? BinDirs = null);
+
+    /// <summary>log: the daemon's own log lines.</summary>
+    /// <param name="Level">trace, debug, information, warning, error, critical or none.</param>
+    /// <param name="Format">text (one line per event) or json (one object per line).</param>
+    internal sealed record LogSection(string? Level = null, string? Format = null);
+
+    /// <summary>metrics: the Prometheus scrape endpoint.</summary>
+    /// <param name="Address">"ip:port" for GET /metrics and /healthz over HTTP/1.1; empty means off.</param>
+    /// <param name="RuntimeMetrics">Export .NET runtime and process metrics as well.</param>
+    internal sealed record MetricsSection(string? Address = null, bool? RuntimeMetrics = null);
+
+    /// <summary>otlp: OpenTelemetry protocol export of metrics, traces and logs.</summary>
+    /// <param name="Endpoint">Collector base URL; empty means OTEL_EXPORTER_OTLP_ENDPOINT, or off without it.</param>
+    /// <param name="Protocol">grpc or http/protobuf.</param>
+    /// <param name="ServiceName">The service.name resource attribute.</param>
+    internal sealed record OtlpSection(string? Endpoint = null, string? Protocol = null, string? ServiceName = null);
+
+    /// <summary>What <c>crioci config default</c> prints: every key, set to what the daemon uses when it is absent.</summary>
+    public static DaemonConfigFile Defaults => new(
+        Socket: DaemonOptions.DefaultSocketPath,
+        Root: DaemonOptions.DefaultRootDirectory,
+        State: DaemonOptions.DefaultStateDirectory,
+        Runtime: DaemonOptions.DefaultRuntimeExecutable,
+        InsecureRegistries: [],
+        Log: new LogSection(Level: "information", Format: TelemetryOptions.DefaultLogFormat),
+        Metrics: new MetricsSection(Address: "", RuntimeMetrics: true),
+        Otlp: new OtlpSection(Endpoint: "", Protocol: TelemetryOptions.DefaultOtlpProtocol, ServiceName: TelemetryOptions.DefaultServiceName),
+        Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories));
+
+    /// <summary>The defaults as indented JSON, ready to be saved as a config file and edited.</summary>
+    public static string DefaultJson() =>
+        JsonSerializer.Serialize(Defaults, DaemonConfigWriteContext.Default.DaemonConfigFile) + "\n";
+
+    /// <summary>Reads and validates <paramref name="path"/>; every failure names the file, the key and the line.</summary>
     public static DaemonConfigFile Load(string path)
     {
         byte[] content;
@@ -26,6 +71,12 @@ internal sealed record DaemonConfigFile(
         {
             throw new DaemonConfigException($"config file {path}: {ex.Message}", ex);
         }
+        return Parse(content, path);
+    }
+
+    /// <summary>Parses and validates the file's bytes; <paramref name="path"/> is only for messages.</summary>
+    public static DaemonConfigFile Parse(byte[] content, string path)
+    {
         DaemonConfigFile? config;
         try
         {
@@ -33,19 +84,111 @@ internal sealed record DaemonConfigFile(
         }
         catch (JsonException ex)
         {
-            // JsonException names the JSON path and line, e.g. "'sockte' could not be mapped ... Path: $.sockte | LineNumber: 1".
-            throw new DaemonConfigException($"config file {path}: {ex.Message}", ex);
+            // System.Text.Json counts lines from 0 and appends "Path: $.x | LineNumber: ..." to its
+            // message; say it the way editors count, key first.
+            var line = ex.LineNumber is { } zeroBased ? $" line {zeroBased + 1}" : "";
+            var key = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" key {ex.Path[2..]}";
+            throw new DaemonConfigException($"config file {path}{line}{key}: {StripLocation(ex.Message)}", ex);
         }
         if (config is null)
         {
             throw new DaemonConfigException($"config file {path}: expected a JSON object, found null");
         }
-        if (config.InsecureRegistries?.Any(string.IsNullOrWhiteSpace) == true)
-        {
-            throw new DaemonConfigException($"config file {path}: insecureRegistries holds an empty entry");
-        }
+        config.Validate(content, path);
         return config;
     }
+
+    /// <summary>Checks values JSON types cannot express; each error names the key and its line.</summary>
+    private void Validate(byte[] content, string path)
+    {
+        void Fail(string key, string problem) =>
+            throw new DaemonConfigException($"config file {path}{LineOf(content, key)} key {key}: {problem}");
+
+        if (InsecureRegistries?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            Fail("insecureRegistries", "holds an empty entry");
+        }
+        if (Log?.Level is { } level && ParseLogLevel(level) is null)
+        {
+            Fail("log.level", $"\"{level}\" is not one of trace, debug, information, warning, error, critical, none");
+        }
+        if (Log?.Format is { } format && !TelemetryOptions.IsKnownLogFormat(format))
+        {
+            Fail("log.format", $"\"{format}\" is not text or json");
+        }
+        if (Metrics?.Address is { Length: > 0 } address)
+        {
+            try
+            {
+                TelemetryOptions.ParseEndPoint(address);
+            }
+            catch (FormatException ex)
+            {
+                Fail("metrics.address", ex.Message);
+            }
+        }
+        if (Otlp?.Endpoint is { Length: > 0 } endpoint && !TelemetryOptions.IsValidOtlpEndpoint(endpoint))
+        {
+            Fail("otlp.endpoint", $"\"{endpoint}\" is not an absolute URL such as http://127.0.0.1:4317");
+        }
+        if (Otlp?.Protocol is { } protocol && !TelemetryOptions.IsKnownOtlpProtocol(protocol))
+        {
+            Fail("otlp.protocol", $"\"{protocol}\" is not grpc or http/protobuf");
+        }
+    }
+
+    public static LogLevel? ParseLogLevel(string level) =>
+        Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(level, out _)
+            ? parsed
+            : null;
+
+    /// <summary>" line N" where the property <paramref name="dottedKey"/> ("metrics.address") is written, or "" if not found.</summary>
+    internal static string LineOf(byte[] content, string dottedKey)
+    {
+        var wanted = dottedKey.Split('.');
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var path = new List<string?>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        path.Add(null);
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        path.RemoveAt(path.Count - 1);
+                        break;
+                    case JsonTokenType.PropertyName:
+                        path[^1] = reader.GetString();
+                        if (path.Count == wanted.Length && path.Zip(wanted).All(p => string.Equals(p.First, p.Second, StringComparison.OrdinalIgnoreCase)))
+                        {
+                            var line = 1 + content.AsSpan(0, (int)reader.TokenStartIndex).Count((byte)'\n');
+                            return $" line {line}";
+                        }
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return "";
+    }
+
+    private static string StripLocation(string message)
+    {
+        var at = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        return at > 0 ? message[..at] : message;
+    }
+}
+
+/// <summary>Writes the config file for <c>crioci config default</c>: indented, every key present.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(DaemonConfigFile))]
+internal sealed partial class DaemonConfigWriteContext : JsonSerializerContext
+{
 }
 
 /// <summary>The daemon cannot start with the configuration it was given.</summary>

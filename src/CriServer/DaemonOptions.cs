@@ -13,6 +13,12 @@ internal sealed record DaemonOptions(
     string RuntimeExecutable,
     IReadOnlyList<string> InsecureRegistries)
 {
+    /// <summary>Metrics, traces and logs: exporters, addresses, log level and format.</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; init; } = CriServer.Telemetry.TelemetryOptions.Default;
+
+    /// <summary>CNI: the config directory (first valid network wins, none means the built-in bridge) and CNI_PATH.</summary>
+    public PodSandbox.Network.CniOptions Cni { get; init; } = PodSandbox.Network.CniOptions.Default;
+
     public const string DefaultSocketPath = "/run/crioci/crioci.sock";
     public const string DefaultRootDirectory = "/var/lib/crioci";
     public const string DefaultStateDirectory = "/run/crioci";

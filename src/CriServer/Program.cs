@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CriOci.CriServer.Telemetry;
 using CriOci.ImageStore;
 using CriOci.PodSandbox;
 
@@ -14,6 +15,15 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["play", .. var playArgs])
+        {
+            // A client of the daemon, not the daemon: its own parser and exit codes.
+            return await Play.PlayCommand.RunAsync(playArgs, Console.Out, Console.Error);
+        }
+        if (args is ["health", .. var healthArgs])
+        {
+            return await CriHealth.RunAsync(healthArgs, Console.Out, Console.Error);
+        }
         DaemonCommand command;
         try
         {
@@ -23,6 +33,11 @@ internal static class Program
         {
             await Console.Error.WriteLineAsync($"crioci: {ex.Message}");
             return ExitFailure;
+        }
+        if (command.Output is { } output)
+        {
+            await Console.Out.WriteAsync(output);
+            return 0;
         }
         if (command.ShowHelp)
         {
@@ -66,8 +81,10 @@ internal static class Program
         using var instanceLock = InstanceLock.Acquire(options.RootDirectory, options.LockFilePath);
 
         var builder = CriServerHost.CreateBuilder(options.SocketPath);
+        builder.AddCriTelemetry(options.Telemetry);
         builder.Services.AddDaemonBackends(options);
         await using var app = builder.Build();
+        app.UseCriTelemetry(options.Telemetry);
         app.MapCriServices();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CriOci.Daemon");
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using CriOci.Cri.V1;
+using CriOci.CriServer.Telemetry;
 using CriOci.CriServer.Tests.Fakes;
 using CriOci.ImageStore;
 using CriOci.PodSandbox;
@@ -41,10 +42,13 @@ internal sealed class CriTestServer : IAsyncDisposable
 
     public IServiceProvider Services => app.Services;
 
+    public string SocketPath => Path.Combine(directory, "crioci.sock");
+
     public static DaemonOptions Options(string root) =>
         new($"{root}/crioci.sock", root, $"{root}/state", "/usr/bin/crioci-runtime", ["registry.local:5000"]);
 
-    public static async Task<CriTestServer> StartAsync()
+    /// <param name="telemetry">When given, the daemon's telemetry set-up (exporters, metrics listener) runs too.</param>
+    public static async Task<CriTestServer> StartAsync(Telemetry.TelemetryOptions? telemetry = null)
     {
         var directory = Directory.CreateTempSubdirectory("crioci-cri-").FullName;
         var socketPath = Path.Combine(directory, "crioci.sock");
@@ -56,7 +60,15 @@ internal sealed class CriTestServer : IAsyncDisposable
         builder.Services.AddSingleton(Options(directory));
         builder.Services.AddSingleton<ISandboxManager>(sandboxes);
         builder.Services.AddSingleton<IImageService>(images);
+        if (telemetry is not null)
+        {
+            builder.AddCriTelemetry(telemetry, _ => null);
+        }
         var app = builder.Build();
+        if (telemetry is not null)
+        {
+            app.UseCriTelemetry(telemetry);
+        }
         app.MapCriServices();
         await app.StartAsync();
 
