@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scripts/install-test-deps.sh || { echo "test: installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+scripts/install-helm.sh >/dev/null || { echo "test: installing helm failed"; echo "0 passed, 1 failed"; exit 1; }
 ./build.sh || { echo "test: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0

@@ -33,6 +33,10 @@ internal static class DaemonCommandLine
                                    (CRIOCI_CNI_CONF_DIR; default /etc/cni/net.d)
           --cni-bin-dir DIRS       CNI plugin directories, ':'-separated (CRIOCI_CNI_BIN_DIR;
                                    default /usr/lib/cni:/opt/cni/bin)
+          --registry-config-dir DIR  hosts.toml directory: mirrors, plain HTTP, certificates
+                                   (CRIOCI_REGISTRY_CONFIG_DIR; default /etc/crioci/certs.d)
+          --registry-auth-file FILE  Docker config.json credentials (CRIOCI_REGISTRY_AUTH_FILE;
+                                   default /etc/crioci/auth.json)
           --help                   print this help and exit
         """;
 
@@ -50,6 +54,8 @@ internal static class DaemonCommandLine
         ["--log-format"] = "CRIOCI_LOG_FORMAT",
         ["--cni-conf-dir"] = "CRIOCI_CNI_CONF_DIR",
         ["--cni-bin-dir"] = "CRIOCI_CNI_BIN_DIR",
+        ["--registry-config-dir"] = "CRIOCI_REGISTRY_CONFIG_DIR",
+        ["--registry-auth-file"] = "CRIOCI_REGISTRY_AUTH_FILE",
     };
 
     /// <summary>Flags that may be given an empty value ("--metrics-address=" turns metrics off).</summary>
@@ -108,6 +114,8 @@ internal static class DaemonCommandLine
         {
             Telemetry = TelemetryFrom(flags, file),
             Cni = CniFrom(flags, file),
+            RegistryConfigDirectory = Path.GetFullPath(flags.GetValueOrDefault("--registry-config-dir") ?? file.Registries?.ConfigDir ?? DaemonOptions.DefaultRegistryConfigDirectory),
+            RegistryAuthFile = Path.GetFullPath(flags.GetValueOrDefault("--registry-auth-file") ?? file.Registries?.AuthFile ?? DaemonOptions.DefaultRegistryAuthFile),
         });
     }
 

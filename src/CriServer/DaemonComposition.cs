@@ -20,7 +20,11 @@ internal static class DaemonComposition
             new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable, options.Cni),
             provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(provider => ImageServiceFactory.Create(
-            new ImageStoreOptions(options.ImageRootDirectory, options.InsecureRegistries),
+            new ImageStoreOptions(options.ImageRootDirectory, options.InsecureRegistries)
+            {
+                RegistryConfigDirectory = options.RegistryConfigDirectory,
+                CredentialsFile = options.RegistryAuthFile,
+            },
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("CriOci.ImageStore")));
         return services;
     }

@@ -20,8 +20,14 @@ internal sealed record DaemonConfigFile(
     DaemonConfigFile.LogSection? Log = null,
     DaemonConfigFile.MetricsSection? Metrics = null,
     DaemonConfigFile.OtlpSection? Otlp = null,
-    DaemonConfigFile.CniSection? Cni = null)
+    DaemonConfigFile.CniSection? Cni = null,
+    DaemonConfigFile.RegistriesSection? Registries = null)
 {
+    /// <summary>registries: where pull configuration lives (README.md "Registries").</summary>
+    /// <param name="ConfigDir">hosts.toml directory (containerd's layout); a missing directory means upstream only.</param>
+    /// <param name="AuthFile">Docker config.json credentials; a missing file means anonymous pulls unless the CRI passes credentials.</param>
+    internal sealed record RegistriesSection(string? ConfigDir = null, string? AuthFile = null);
+
     /// <summary>cni: pod networking (README.md "Pod network").</summary>
     /// <param name="ConfDir">The CNI config directory; no config there means the built-in bridge network.</param>
     /// <param name="BinDirs">Where CNI plugin binaries are looked up, in order (CNI_PATH).</param>
@@ -53,7 +59,8 @@ internal sealed record DaemonConfigFile(
         Log: new LogSection(Level: "information", Format: TelemetryOptions.DefaultLogFormat),
         Metrics: new MetricsSection(Address: "", RuntimeMetrics: true),
         Otlp: new OtlpSection(Endpoint: "", Protocol: TelemetryOptions.DefaultOtlpProtocol, ServiceName: TelemetryOptions.DefaultServiceName),
-        Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories));
+        Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories),
+        Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile));
 
     /// <summary>The defaults as indented JSON, ready to be saved as a config file and edited.</summary>
     public static string DefaultJson() =>

@@ -19,6 +19,14 @@ internal sealed record DaemonOptions(
     /// <summary>CNI: the config directory (first valid network wins, none means the built-in bridge) and CNI_PATH.</summary>
     public PodSandbox.Network.CniOptions Cni { get; init; } = PodSandbox.Network.CniOptions.Default;
 
+    /// <summary>containerd-style hosts.toml directory: mirrors, plain-HTTP hosts, CA and client certificates.</summary>
+    public string RegistryConfigDirectory { get; init; } = DefaultRegistryConfigDirectory;
+
+    /// <summary>Docker config.json-format registry credentials.</summary>
+    public string RegistryAuthFile { get; init; } = DefaultRegistryAuthFile;
+
+    public const string DefaultRegistryConfigDirectory = "/etc/crioci/certs.d";
+    public const string DefaultRegistryAuthFile = "/etc/crioci/auth.json";
     public const string DefaultSocketPath = "/run/crioci/crioci.sock";
     public const string DefaultRootDirectory = "/var/lib/crioci";
     public const string DefaultStateDirectory = "/run/crioci";

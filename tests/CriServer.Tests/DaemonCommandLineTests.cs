@@ -50,6 +50,19 @@ public sealed class DaemonCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Parse_RegistryOptions_DefaultsThenFileThenFlag()
+    {
+        var defaults = DaemonCommandLine.Parse([]).Options!;
+        var config = Write("""{"registries": {"configDir": "/file/certs.d", "authFile": "/file/auth.json"}}""");
+        var fromFile = DaemonCommandLine.Parse(["--config", config]).Options!;
+        var fromFlag = DaemonCommandLine.Parse(["--config", config, "--registry-auth-file", "/flag/auth.json"]).Options!;
+
+        Assert.Equal(("/etc/crioci/certs.d", "/etc/crioci/auth.json"), (defaults.RegistryConfigDirectory, defaults.RegistryAuthFile));
+        Assert.Equal(("/file/certs.d", "/file/auth.json"), (fromFile.RegistryConfigDirectory, fromFile.RegistryAuthFile));
+        Assert.Equal(("/file/certs.d", "/flag/auth.json"), (fromFlag.RegistryConfigDirectory, fromFlag.RegistryAuthFile));
+    }
+
+    [Fact]
     public void Parse_ConfigFileAndFlags_FlagsOverrideFile()
     {
         var config = Write("""
