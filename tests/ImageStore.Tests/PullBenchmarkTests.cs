@@ -47,7 +47,7 @@ public sealed class PullBenchmarkTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(image.ConfigDigest, pulled.Id);
             Assert.Equal(layers.Length, service.GetLayerDirectories(pulled).Count);
 
-            await using var daemon = await Containerd.StartAsync(work.Combine($"containerd-{run}"));
+            await using var daemon = await ContainerdServer.StartAsync(work.Combine($"containerd-{run}"));
             stopwatch.Restart();
             await daemon.CtrAsync("images", "pull", "--plain-http", reference);
             containerd.Add(stopwatch.Elapsed);
@@ -112,67 +112,5 @@ public sealed class PullBenchmarkTests(ITestOutputHelper output) : IDisposable
         }
         await RegistryApi.UploadBlobAsync(http, image.Config, CancellationToken.None);
         await RegistryApi.PutManifestAsync(http, tag, image.ManifestMediaType, image.Manifest, CancellationToken.None);
-    }
-
-    /// <summary>containerd on its own socket, root and state, CRI plugin off; killed and unmounted on dispose.</summary>
-    private sealed class Containerd(Process process, string directory) : IAsyncDisposable
-    {
-        private string Socket => Path.Combine(directory, "containerd.sock");
-
-        public static async Task<Containerd> StartAsync(string directory)
-        {
-            TestDependencies.RequireFile("/usr/bin/containerd", "containerd");
-            TestDependencies.RequireFile("/usr/bin/ctr", "containerd");
-            Directory.CreateDirectory(directory);
-            var config = Path.Combine(directory, "config.toml");
-            await File.WriteAllTextAsync(config, $"""
-                version = 2
-                root = "{directory}/root"
-                state = "{directory}/state"
-                disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                [grpc]
-                  address = "{directory}/containerd.sock"
-                """);
-            var start = new ProcessStartInfo("/usr/bin/containerd") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add("--config");
-            start.ArgumentList.Add(config);
-            var process = Process.Start(start) ?? throw new InvalidOperationException("containerd did not start");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var daemon = new Containerd(process, directory);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!(await CommandRunner.RunUncheckedAsync("/usr/bin/ctr", ["--address", daemon.Socket, "version"], TimeSpan.FromSeconds(10))).Succeeded)
-            {
-                if (DateTime.UtcNow > deadline || process.HasExited)
-                {
-                    throw new TimeoutException("containerd did not answer on " + daemon.Socket);
-                }
-                await Task.Delay(100);
-            }
-            return daemon;
-        }
-
-        public Task<CommandResult> CtrAsync(params string[] arguments) =>
-            CommandRunner.RunAsync("/usr/bin/ctr", ["--address", Socket, .. arguments], TimeSpan.FromMinutes(5));
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                await process.WaitForExitAsync();
-            }
-            process.Dispose();
-            var mounts = File.ReadAllLines("/proc/self/mountinfo")
-                .Select(line => line.Split(' ')[4])
-                .Where(mount => mount.StartsWith(directory + "/", StringComparison.Ordinal))
-                .OrderByDescending(mount => mount.Length);
-            foreach (var mount in mounts)
-            {
-                await CommandRunner.RunUncheckedAsync("umount", ["-l", mount]);
-            }
-        }
     }
 }

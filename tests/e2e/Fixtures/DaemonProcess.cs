@@ -110,6 +110,30 @@ public sealed class DaemonProcess : IAsyncDisposable
         return process;
     }
 
+    /// <summary>
+    /// A test that failed half-way leaves pods behind: remove them through the daemon, so their
+    /// containers, veths and IP allocations do not outlive the test on a shared machine.
+    /// </summary>
+    private async Task RemoveEveryPodAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+        try
+        {
+            var pods = await Client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+            foreach (var pod in pods.Items)
+            {
+                await Client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.Id }, deadline: DateTime.UtcNow.AddSeconds(30));
+            }
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            // The daemon is not answering; the caller's unmount clean-up is all that is left.
+        }
+    }
+
     /// <summary>SIGKILL, as the OOM killer or a node problem would.</summary>
     public async Task KillAsync()
     {
@@ -119,6 +143,7 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await RemoveEveryPodAsync();
         Client.Dispose();
         if (!_process.HasExited)
         {

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using CriOci.TestSupport;
 
-namespace CriOci.E2E.Fixtures;
+namespace CriOci.TestSupport;
 
 /// <summary>
 /// Debian's containerd on a temporary socket, root and state (its CRI plugin off: only the
-/// task service and the runc shim are exercised), driven with `ctr`.
+/// content store, the task service and the runc shim are used), driven with `ctr`. Killed,
+/// unmounted and deleted on dispose.
 /// </summary>
 public sealed class ContainerdServer : IAsyncDisposable
 {
@@ -20,11 +20,11 @@ public sealed class ContainerdServer : IAsyncDisposable
     public string Directory { get; }
     public string Socket => Path.Combine(Directory, "containerd.sock");
 
-    public static async Task<ContainerdServer> StartAsync()
+    public static async Task<ContainerdServer> StartAsync(string? directory = null)
     {
         TestDependencies.RequireFile("/usr/bin/containerd", "containerd");
         TestDependencies.RequireFile("/usr/bin/ctr", "containerd");
-        var directory = Path.Combine(Path.GetTempPath(), "crioci-containerd-" + Guid.NewGuid().ToString("N")[..10]);
+        directory ??= Path.Combine(Path.GetTempPath(), "crioci-containerd-" + Guid.NewGuid().ToString("N")[..10]);
         System.IO.Directory.CreateDirectory(directory);
         var config = Path.Combine(directory, "config.toml");
         await File.WriteAllTextAsync(config, $"""
@@ -57,10 +57,10 @@ public sealed class ContainerdServer : IAsyncDisposable
     }
 
     public Task<CommandResult> CtrAsync(params string[] args) =>
-        CommandRunner.RunAsync("/usr/bin/ctr", ["--address", Socket, .. args], TimeSpan.FromSeconds(60));
+        CommandRunner.RunAsync("/usr/bin/ctr", ["--address", Socket, .. args], TimeSpan.FromMinutes(5));
 
     public Task<CommandResult> CtrUncheckedAsync(params string[] args) =>
-        CommandRunner.RunUncheckedAsync("/usr/bin/ctr", ["--address", Socket, .. args], TimeSpan.FromSeconds(60));
+        CommandRunner.RunUncheckedAsync("/usr/bin/ctr", ["--address", Socket, .. args], TimeSpan.FromMinutes(5));
 
     public async ValueTask DisposeAsync()
     {
@@ -70,7 +70,11 @@ public sealed class ContainerdServer : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-        foreach (var mount in HostInspection.MountsUnder(Directory).OrderByDescending(m => m.Length))
+        var mounts = File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' ')[4])
+            .Where(mount => mount.StartsWith(Directory + "/", StringComparison.Ordinal))
+            .OrderByDescending(mount => mount.Length);
+        foreach (var mount in mounts)
         {
             await CommandRunner.RunUncheckedAsync("umount", ["-l", mount]);
         }
