@@ -33,6 +33,9 @@ public interface IContainerRuntime
     /// </summary>
     Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken);
 
+    /// <summary>Applies new cgroup limits to a created or running container.</summary>
+    void UpdateResources(string id, ResourcesSpec resources);
+
     /// <summary>CPU, memory and process counts from the container's cgroup; null when it has none (any more).</summary>
     Cgroups.CgroupStats? Stats(string id);
 

@@ -44,6 +44,9 @@ public interface ISandboxManager
     /// <summary>Reopens the container's log file after kubelet rotated it. FailedPrecondition when the container is not running.</summary>
     Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken);
 
+    /// <summary>New CPU and memory limits for a running container (kubelet's in-place resize).</summary>
+    Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken);
+
     /// <summary>CPU, memory and writable-layer usage of one container.</summary>
     ContainerStats ContainerStats(string containerId);
 

@@ -94,6 +94,23 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task UpdateContainerResources_RunningContainer_ChangesItsLimitsInPlace()
+    {
+        var id = await StartAsync("resized", c => c.Linux.Resources.MemoryLimitInBytes = 64L << 20);
+
+        await Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
+        {
+            ContainerId = id,
+            Linux = new LinuxContainerResources { MemoryLimitInBytes = 96L << 20, CpuQuota = 20_000, CpuPeriod = 100_000 },
+        });
+
+        var memory = await ExecAsync(id, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max");
+        var cpu = await ExecAsync(id, "sh", "-c", "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max");
+        Assert.Equal($"{96L << 20}\n", memory.Stdout.ToStringUtf8());
+        Assert.Equal("20000\n", cpu.Stdout.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task Memory_AllocatingPastTheLimit_ReportsOomKilledWith137()
     {
         var id = await StartAsync("hog", c =>

@@ -298,6 +298,15 @@ public sealed class ContainerRuntime : IContainerRuntime
         }
     }
 
+    public void UpdateResources(string id, ResourcesSpec resources)
+    {
+        if (GetState(id) is not { Status: not ContainerStatus.Stopped })
+        {
+            throw new FailedPreconditionException($"container {id} is not running; its resources cannot change");
+        }
+        Cgroup(id).Update(resources);
+    }
+
     public Cgroups.CgroupStats? Stats(string id) =>
         StateOf(id).ReadState()?.CgroupPath is { } cgroupPath
             ? Cgroups.CgroupStats.Read(Cgroups.CgroupHierarchy.Detect(), cgroupPath)

@@ -84,6 +84,10 @@ public static class ContainerSpecBuilder
     /// <summary>Where containers of pods without a cgroup parent (crictl, tests) live.</summary>
     public const string DefaultCgroupParent = "/crioci";
 
+    /// <summary>The CRI's resources as OCI linux.resources, without device rules (UpdateContainerResources keeps those).</summary>
+    public static ResourcesSpec ResourcesForUpdate(LinuxContainerResources resources) =>
+        BuildResources(resources, privileged: false) with { Devices = null };
+
     private static ResourcesSpec BuildResources(LinuxContainerResources? resources, bool privileged)
     {
         var devices = privileged ? new List<DeviceCgroupSpec> { new() { Allow = true, Access = "rwm" } } : SpecDefaults.DeviceRules.ToList();

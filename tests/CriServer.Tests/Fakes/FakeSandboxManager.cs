@@ -90,6 +90,9 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Task.FromResult(new ExecSyncResponse { ExitCode = 3 });
     }
 
+    public Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken) =>
+        RecordAsync($"UpdateContainerResources {containerId} {resources.MemoryLimitInBytes}");
+
     public Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken) =>
         RecordAsync($"ReopenContainerLog {containerId}");
 

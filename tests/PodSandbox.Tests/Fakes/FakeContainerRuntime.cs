@@ -70,6 +70,11 @@ internal sealed class FakeContainerRuntime(CallLog log) : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    public void UpdateResources(string id, ResourcesSpec resources)
+    {
+        log.Add($"UpdateResources {id} {resources.Memory?.Limit}");
+    }
+
     public OciRuntime.Cgroups.CgroupStats? Stats(string id)
     {
         log.Add($"Stats {id}");
