@@ -41,7 +41,7 @@ internal static class ExecCommand
             if (report is not null)
             {
                 LibC.waitpid(pid, out _, 0);
-                throw new CliException(report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report);
+                throw new CliException(SyncPipe.ErrorText(report));
             }
             if (args.Flag("pid-file") is { } pidFile)
             {

@@ -37,6 +37,12 @@ public static unsafe class SyncPipe
         }
     }
 
+    /// <summary>True when a child's report is an "error message" line.</summary>
+    public static bool IsError(string? report) => report?.StartsWith(Error + " ", StringComparison.Ordinal) == true;
+
+    /// <summary>The message of an "error message" report; any other report unchanged.</summary>
+    public static string ErrorText(string report) => IsError(report) ? report[(Error.Length + 1)..] : report;
+
     /// <summary>Reads until end-of-file (blocking); null when the child closed without a word.</summary>
     public static string? ReadAll(int fd)
     {

@@ -187,9 +187,9 @@ public static class ContainerExec
             }
         }
         var report = await syncTask.ConfigureAwait(false);
-        if (report is not null && report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal))
+        if (SyncPipe.IsError(report))
         {
-            throw new ContainerCannotRunException($"exec in container {id}: {report[(SyncPipe.Error.Length + 1)..]}");
+            throw new ContainerCannotRunException($"exec in container {id}: {SyncPipe.ErrorText(report!)}");
         }
         if (timedOut)
         {

@@ -150,9 +150,7 @@ public static class ContainerLauncher
             LibC.kill(pid, 9);
             LibC.waitpid(pid, out _, 0);
             cgroup.Destroy();
-            var message = report is null ? "container init exited without a report"
-                : report.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal) ? report[(SyncPipe.Error.Length + 1)..] : report;
-            throw new ContainerCannotRunException(message);
+            throw new ContainerCannotRunException(SyncPipe.ErrorText(report ?? "container init exited without a report"));
         }
         try
         {

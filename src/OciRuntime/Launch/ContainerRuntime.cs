@@ -75,11 +75,7 @@ public sealed class ContainerRuntime : IContainerRuntime
         {
             return pid;
         }
-        var message = report ?? "monitor exited without a report";
-        if (message.StartsWith(SyncPipe.Error + " ", StringComparison.Ordinal))
-        {
-            message = message[(SyncPipe.Error.Length + 1)..];
-        }
+        var message = SyncPipe.ErrorText(report ?? "monitor exited without a report");
         if (message.StartsWith("cannot-run ", StringComparison.Ordinal))
         {
             throw new ContainerCannotRunException(message["cannot-run ".Length..]);

@@ -69,8 +69,8 @@ public static class ContainerMonitor
         try
         {
             devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
-            (stdoutRead, stdoutWrite) = Pipe();
-            (stderrRead, stderrWrite) = Pipe();
+            (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
+            (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
             if (arguments.LogPath is not null)
             {
                 log = CriLogWriter.Open(arguments.LogPath);
@@ -136,16 +136,6 @@ public static class ContainerMonitor
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    private static (int Read, int Write) Pipe()
-    {
-        unsafe
-        {
-            var fds = stackalloc int[2];
-            Errno.Check(LibC.pipe2(fds, LibC.O_CLOEXEC), "pipe2", "container output");
-            return (fds[0], fds[1]);
         }
     }
 
