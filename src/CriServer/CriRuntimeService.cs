@@ -1,5 +1,6 @@
 using CriOci.ImageStore;
 using CriOci.PodSandbox;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CriOci.CriServer;
@@ -13,6 +14,7 @@ internal sealed partial class CriRuntimeService(
     ISandboxManager sandboxes,
     IImageService images,
     DaemonOptions options,
+    IHostApplicationLifetime lifetime,
     ILogger<CriRuntimeService> logger) : Cri.V1.RuntimeService.RuntimeServiceBase
 {
 }

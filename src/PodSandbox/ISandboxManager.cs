@@ -8,7 +8,7 @@ namespace CriOci.PodSandbox;
 /// (namespaces, bundles, processes, state on disk) lives behind this interface.
 /// Errors are CriOci.Core exceptions: NotFound, AlreadyExists, InvalidArgument, FailedPrecondition.
 /// </summary>
-public interface ISandboxManager
+public interface ISandboxManager : IDisposable
 {
     /// <summary>Creates the pod's namespaces and files; returns the new pod ID.</summary>
     Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler, CancellationToken cancellationToken);
@@ -58,6 +58,12 @@ public interface ISandboxManager
 
     /// <summary>The NetworkReady condition: can pods (other than hostNetwork ones) get a network now.</summary>
     Task<Network.NetworkReadiness> NetworkStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lifecycle events of pods and containers from now on (GetContainerEvents), in order.
+    /// Dispose the subscription when the client goes.
+    /// </summary>
+    Events.ContainerEventSubscription SubscribeContainerEvents();
 
     /// <summary>kubelet's pod CIDR (UpdateRuntimeConfig): the built-in default network's subnet from now on.</summary>
     void UpdatePodCidr(string podCidr);

@@ -69,6 +69,7 @@ internal sealed partial class SandboxManager
             _containers[id] = new ContainerEntry(record, config);
             rollback.Commit();
             Log.ContainerCreated(_logger, id, podId);
+            Announce(id, podId, ContainerEventType.ContainerCreatedEvent);
             return id;
         }
         catch

@@ -27,5 +27,7 @@ internal sealed partial class SandboxManager
             _reservedNames.TryRemove(ContainerName(container.Config.Metadata, sandbox.Config.Metadata), out _);
         }
         _locks.Forget(id);
+        _stopAnnounced.TryRemove(id, out _);
+        Announce(id, container.Record.PodSandboxId, Cri.V1.ContainerEventType.ContainerDeletedEvent);
     }
 }

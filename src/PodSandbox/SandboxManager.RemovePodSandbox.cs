@@ -16,6 +16,7 @@ internal sealed partial class SandboxManager
         {
             await RemoveContainerAsync(container.Record.Id, cancellationToken).ConfigureAwait(false);
         }
+        var finalStatus = TryPodStatus(id);
         if (!_sandboxes.TryRemove(id, out var sandbox))
         {
             return;
@@ -26,5 +27,6 @@ internal sealed partial class SandboxManager
         _reservedNames.TryRemove(SandboxName(sandbox.Config.Metadata), out _);
         _locks.Forget(id);
         Log.SandboxRemoved(_logger, id);
+        Announce(id, id, Cri.V1.ContainerEventType.ContainerDeletedEvent, finalStatus);
     }
 }

@@ -78,6 +78,7 @@ internal sealed partial class SandboxManager
             _sandboxes[id] = new SandboxEntry(record, config);
             rollback.Commit();
             Log.SandboxReady(_logger, id, name);
+            Announce(id, id, ContainerEventType.ContainerStartedEvent);
             return id;
         }
         catch

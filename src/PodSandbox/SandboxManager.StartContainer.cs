@@ -23,5 +23,6 @@ internal sealed partial class SandboxManager
         var started = container.Record with { StartedAt = startedAt };
         _containerStore.SaveRecord(id, started);
         _containers[id] = container with { Record = started };
+        Announce(id, container.Record.PodSandboxId, Cri.V1.ContainerEventType.ContainerStartedEvent);
     }
 }

@@ -17,6 +17,13 @@ internal sealed partial class SandboxManager
             return;
         }
         using var containerLock = await _locks.AcquireAsync(id, cancellationToken).ConfigureAwait(false);
+        await StopLockedAsync(id, container.Record.StopSignal, timeout, cancellationToken).ConfigureAwait(false);
+        // The exit watcher may not have seen this exit yet; announcing twice is prevented there.
+        AnnounceStopIfExited(id);
+    }
+
+    private async Task StopLockedAsync(string id, string? stopSignal, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var state = _runtime.GetState(id);
         if (state is null || state.Status == OciRuntime.State.ContainerStatus.Stopped)
         {
@@ -24,7 +31,7 @@ internal sealed partial class SandboxManager
         }
         if (timeout > TimeSpan.Zero)
         {
-            var signalName = container.Record.StopSignal ?? "SIGTERM";
+            var signalName = stopSignal ?? "SIGTERM";
             _runtime.Kill(id, Signals.Parse(signalName));
             if (await _runtime.WaitForExitAsync(id, timeout, cancellationToken).ConfigureAwait(false))
             {

@@ -35,5 +35,6 @@ internal sealed partial class SandboxManager
         var stopped = sandbox.Record with { Ready = false };
         _sandboxStore.SaveRecord(id, stopped);
         _sandboxes[id] = sandbox with { Record = stopped };
+        Announce(id, id, Cri.V1.ContainerEventType.ContainerStoppedEvent);
     }
 }

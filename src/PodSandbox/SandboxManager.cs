@@ -45,6 +45,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(Path.Combine(options.RootDirectory, "containers"),
             "container.json", StoreJsonContext.Default.ContainerRecord, ContainerConfig.Parser);
         Recover();
+        StartExitWatcher();
     }
 
     private string SandboxStateDirectory(string id) => Path.Combine(_options.StateDirectory, "pods", id);

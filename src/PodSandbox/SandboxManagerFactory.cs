@@ -9,14 +9,18 @@ namespace CriOci.PodSandbox;
 /// <param name="StateDirectory">Runtime state on tmpfs: namespace pins, bundles, exit files.</param>
 /// <param name="RuntimeExecutable">The crioci-runtime binary.</param>
 /// <param name="Cni">Where the CNI configs and plugins are; null: the standard places (<see cref="CniOptions.Default"/>).</param>
-public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable, CniOptions? Cni = null);
+public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable, CniOptions? Cni = null)
+{
+    /// <summary>The embedded runtime's own state (one directory per container) inside the state directory.</summary>
+    public string RuntimeStateRoot => Path.Combine(StateDirectory, "runtime");
+}
 
 public static class SandboxManagerFactory
 {
     public static ISandboxManager Create(SandboxManagerOptions options, ILoggerFactory loggerFactory)
     {
         var mounter = new Mounter();
-        var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, Path.Combine(options.StateDirectory, "runtime")));
+        var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot));
         var logger = loggerFactory.CreateLogger<SandboxManager>();
         var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
         return new SandboxManager(options, runtime, new NamespacePinner(mounter), mounter, cni, logger);

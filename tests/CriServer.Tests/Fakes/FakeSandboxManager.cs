@@ -126,6 +126,15 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Task.FromResult(Network);
     }
 
+    /// <summary>Events the tests publish to GetContainerEvents clients.</summary>
+    public PodSandbox.Events.ContainerEventHub Events { get; } = new();
+
+    public PodSandbox.Events.ContainerEventSubscription SubscribeContainerEvents() => Events.Subscribe();
+
+    public void Dispose()
+    {
+    }
+
     public void UpdatePodCidr(string podCidr)
     {
         Record($"UpdatePodCidr {podCidr}");
