@@ -53,6 +53,18 @@ public interface ISandboxManager : IDisposable
     /// <summary>Stats of every container matching <paramref name="filter"/>.</summary>
     IReadOnlyList<ContainerStats> ListContainerStats(ContainerStatsFilter? filter);
 
+    /// <summary>CPU, memory and processes of the pod's containers together, and its network interfaces' counters.</summary>
+    PodSandboxStats PodSandboxStats(string podSandboxId);
+
+    /// <summary>Stats of every pod matching <paramref name="filter"/>.</summary>
+    IReadOnlyList<PodSandboxStats> ListPodSandboxStats(PodSandboxStatsFilter? filter);
+
+    /// <summary>The cAdvisor-style metrics ListPodSandboxMetrics reports.</summary>
+    IEnumerable<MetricDescriptor> ListMetricDescriptors();
+
+    /// <summary>cAdvisor-style metrics of every pod and its containers.</summary>
+    IReadOnlyList<PodSandboxMetrics> ListPodSandboxMetrics();
+
     /// <summary>True when some container was created from the image (RemoveImage refuses those).</summary>
     bool IsImageInUse(string imageId);
 

@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Pod sandbox {PodSandboxId}: CNI DEL of {Plugin} failed for resources already gone, ignored: {Message}")]
     public static partial void NetworkDeleteTolerated(ILogger logger, string podSandboxId, string plugin, string message);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Debug, Message = "Pod sandbox {PodSandboxId}: network counters unavailable: {Message}")]
+    public static partial void StatsUnavailable(ILogger logger, string podSandboxId, string message);
 }

@@ -45,12 +45,10 @@ internal sealed partial class SandboxManager
             return stats;
         }
         var cpu = new CpuUsage { Timestamp = now, UsageCoreNanoSeconds = new UInt64Value { Value = cgroup.CpuUsageNanoseconds } };
-        if (_cpuSamples.TryGetValue(id, out var previous) && now > previous.Timestamp && cgroup.CpuUsageNanoseconds >= previous.UsageNanoseconds)
+        if (CpuRate(id, now, cgroup.CpuUsageNanoseconds) is { } rate)
         {
-            var seconds = (now - previous.Timestamp) / 1e9;
-            cpu.UsageNanoCores = new UInt64Value { Value = (ulong)((cgroup.CpuUsageNanoseconds - previous.UsageNanoseconds) / seconds) };
+            cpu.UsageNanoCores = new UInt64Value { Value = rate };
         }
-        _cpuSamples[id] = (now, cgroup.CpuUsageNanoseconds);
         stats.Cpu = cpu;
         stats.Memory = new MemoryUsage
         {
@@ -62,6 +60,22 @@ internal sealed partial class SandboxManager
             MajorPageFaults = new UInt64Value { Value = cgroup.MajorPageFaults },
         };
         return stats;
+    }
+
+    /// <summary>
+    /// Nanocores since the previous sample of <paramref name="key"/> (a container or pod ID);
+    /// null on the first sample or when the counter went backwards (a restarted cgroup).
+    /// </summary>
+    private ulong? CpuRate(string key, long now, ulong usageNanoseconds)
+    {
+        ulong? rate = null;
+        if (_cpuSamples.TryGetValue(key, out var previous) && now > previous.Timestamp && usageNanoseconds >= previous.UsageNanoseconds)
+        {
+            var seconds = (now - previous.Timestamp) / 1e9;
+            rate = (ulong)((usageNanoseconds - previous.UsageNanoseconds) / seconds);
+        }
+        _cpuSamples[key] = (now, usageNanoseconds);
+        return rate;
     }
 
     /// <summary>Bytes and inodes of the container's overlay upper directory (what it wrote).</summary>

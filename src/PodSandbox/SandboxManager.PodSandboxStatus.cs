@@ -8,7 +8,10 @@ internal sealed partial class SandboxManager
     public PodSandboxStatusResponse PodSandboxStatus(string podSandboxId, bool verbose)
     {
         var id = Resolve(_sandboxes, podSandboxId) ?? throw new NotFoundException($"pod sandbox {podSandboxId} not found");
-        var sandbox = _sandboxes[id];
+        if (!_sandboxes.TryGetValue(id, out var sandbox))
+        {
+            throw new NotFoundException($"pod sandbox {podSandboxId} not found");
+        }
         var record = sandbox.Record;
         var config = sandbox.Config;
         var status = new PodSandboxStatus

@@ -26,6 +26,7 @@ internal sealed partial class SandboxManager
         _sandboxStore.Delete(id);
         _reservedNames.TryRemove(SandboxName(sandbox.Config.Metadata), out _);
         _locks.Forget(id);
+        _cpuSamples.TryRemove("pod/" + id, out _);
         Log.SandboxRemoved(_logger, id);
         Announce(id, id, Cri.V1.ContainerEventType.ContainerDeletedEvent, finalStatus);
     }

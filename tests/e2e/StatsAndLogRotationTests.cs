@@ -40,6 +40,55 @@ public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncL
     }
 
     [Fact]
+    public async Task PodSandboxStats_SumsContainers_AndCountsTheNetworkInterface()
+    {
+        var busy = await StartAsync("pod-busy", "sh", "-c", "ping -c 3 -i 0.2 10.87.0.1; while true; do :; done");
+        var idle = await StartAsync("pod-idle", "sleep", "3600");
+        await Task.Delay(1000);
+
+        var stats = (await Runtime.PodSandboxStatsAsync(new PodSandboxStatsRequest { PodSandboxId = _pod.PodId })).Stats;
+
+        Assert.Equal(_pod.PodId, stats.Attributes.Id);
+        Assert.Equal(new[] { busy, idle }.Order(), stats.Linux.Containers.Select(c => c.Attributes.Id).Order());
+        Assert.Equal(stats.Linux.Containers.Sum(c => (double)c.Memory.WorkingSetBytes.Value), stats.Linux.Memory.WorkingSetBytes.Value);
+        Assert.True(stats.Linux.Cpu.UsageCoreNanoSeconds.Value > 0, "no CPU usage");
+        Assert.True(stats.Linux.Process.ProcessCount.Value >= 2, $"{stats.Linux.Process.ProcessCount.Value} processes");
+        Assert.Equal("eth0", stats.Linux.Network.DefaultInterface.Name);
+        Assert.True(stats.Linux.Network.DefaultInterface.TxBytes.Value > 0, "nothing transmitted on eth0 after a ping");
+        Assert.DoesNotContain(stats.Linux.Network.Interfaces, i => i.Name == "lo");
+
+        var listed = await Runtime.ListPodSandboxStatsAsync(new ListPodSandboxStatsRequest { Filter = new PodSandboxStatsFilter { LabelSelector = { ["app"] = "stats" } } });
+        Assert.Equal(_pod.PodId, Assert.Single(listed.Stats).Attributes.Id);
+        var none = await Runtime.ListPodSandboxStatsAsync(new ListPodSandboxStatsRequest { Filter = new PodSandboxStatsFilter { LabelSelector = { ["app"] = "other" } } });
+        Assert.Empty(none.Stats);
+    }
+
+    [Fact]
+    public async Task ListPodSandboxMetrics_ReportsCadvisorMetricsOfEveryContainer()
+    {
+        var id = await StartAsync("metrics", "sleep", "3600");
+
+        var descriptors = (await Runtime.ListMetricDescriptorsAsync(new ListMetricDescriptorsRequest())).Descriptors;
+        var metrics = (await Runtime.ListPodSandboxMetricsAsync(new ListPodSandboxMetricsRequest())).PodMetrics;
+
+        Assert.Contains(descriptors, d => d.Name == "container_memory_working_set_bytes");
+        var pod = Assert.Single(metrics, m => m.PodSandboxId == _pod.PodId);
+        var container = Assert.Single(pod.ContainerMetrics, c => c.ContainerId == id);
+        var workingSet = Assert.Single(container.Metrics, m => m.Name == "container_memory_working_set_bytes");
+        Assert.True(workingSet.Value.Value > 0, "working set of a running sleep is 0");
+        Assert.Equal(registry.BusyboxLatest.Reference, workingSet.LabelValues[2]);
+        Assert.Contains(pod.Metrics, m => m.Name == "container_network_transmit_bytes_total" && m.LabelValues[3] == "eth0");
+    }
+
+    [Fact]
+    public async Task PodSandboxStats_OfAnUnknownPod_IsNotFound()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Runtime.PodSandboxStatsAsync(new PodSandboxStatsRequest { PodSandboxId = "no-such-pod" }));
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+
+    [Fact]
     public async Task ReopenContainerLog_AfterRename_NewLinesGoToTheNewFile()
     {
         var id = await StartAsync("rotating", "sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.01; done");

@@ -13,6 +13,9 @@ internal static partial class NamespaceCalls
     [LibraryImport("libc", EntryPoint = "sethostname", SetLastError = true)]
     private static partial int sethostname(byte[] name, nint length);
 
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int setns(int fd, int nstype);
+
     [LibraryImport("libc", EntryPoint = "gettid")]
     private static partial int gettid();
 
@@ -25,4 +28,11 @@ internal static partial class NamespaceCalls
     }
 
     public static int ThreadId() => gettid();
+
+    /// <summary>Moves the calling thread (only) into the network namespace pinned at <paramref name="path"/>.</summary>
+    public static void EnterNetworkNamespace(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        Errno.Check(setns((int)handle.DangerousGetHandle(), CloneFlags.Network), "setns", path);
+    }
 }

@@ -126,6 +126,23 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Task.FromResult(Network);
     }
 
+    public PodSandboxStats PodSandboxStats(string podSandboxId)
+    {
+        Record($"PodSandboxStats {podSandboxId}");
+        return new PodSandboxStats { Attributes = new PodSandboxAttributes { Id = podSandboxId } };
+    }
+
+    public IReadOnlyList<PodSandboxStats> ListPodSandboxStats(PodSandboxStatsFilter? filter)
+    {
+        Record("ListPodSandboxStats");
+        return [.. Pods.Select(pod => new PodSandboxStats { Attributes = new PodSandboxAttributes { Id = pod.Id } })];
+    }
+
+    public IEnumerable<MetricDescriptor> ListMetricDescriptors() => PodSandbox.Metrics.CadvisorMetrics.Descriptors();
+
+    public IReadOnlyList<PodSandboxMetrics> ListPodSandboxMetrics() =>
+        [.. ListPodSandboxStats(null).Select(stats => PodSandbox.Metrics.CadvisorMetrics.FromStats(stats, new Dictionary<string, string>()))];
+
     /// <summary>Events the tests publish to GetContainerEvents clients.</summary>
     public PodSandbox.Events.ContainerEventHub Events { get; } = new();
 
