@@ -65,6 +65,12 @@ public interface ISandboxManager : IDisposable
     /// <summary>cAdvisor-style metrics of every pod and its containers.</summary>
     IReadOnlyList<PodSandboxMetrics> ListPodSandboxMetrics();
 
+    /// <summary>
+    /// A TCP connection to <paramref name="port"/> on the pod's loopback, made from inside its
+    /// network namespace (port-forward). FailedPrecondition when nothing listens there.
+    /// </summary>
+    Task<Stream> ConnectToPodPortAsync(string podSandboxId, int port, CancellationToken cancellationToken);
+
     /// <summary>True when some container was created from the image (RemoveImage refuses those).</summary>
     bool IsImageInUse(string imageId);
 

@@ -143,6 +143,12 @@ internal sealed class FakeSandboxManager : ISandboxManager
     public IReadOnlyList<PodSandboxMetrics> ListPodSandboxMetrics() =>
         [.. ListPodSandboxStats(null).Select(stats => PodSandbox.Metrics.CadvisorMetrics.FromStats(stats, new Dictionary<string, string>()))];
 
+    public Task<Stream> ConnectToPodPortAsync(string podSandboxId, int port, CancellationToken cancellationToken)
+    {
+        Record($"ConnectToPodPort {podSandboxId} {port}");
+        return Task.FromResult<Stream>(new MemoryStream());
+    }
+
     /// <summary>Events the tests publish to GetContainerEvents clients.</summary>
     public PodSandbox.Events.ContainerEventHub Events { get; } = new();
 
