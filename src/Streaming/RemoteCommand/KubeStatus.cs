@@ -21,6 +21,7 @@ internal sealed record KubeStatus(
     public const string NonZeroExitCodeReason = "NonZeroExitCode";
     public const string ExitCodeCauseType = "ExitCode";
 
+    [JsonIgnore]
     public bool IsSuccess => Status == Success;
 
     public static KubeStatus Succeeded() => new(new KubeListMeta(), Success);
