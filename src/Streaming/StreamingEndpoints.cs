@@ -42,12 +42,11 @@ public static class StreamingEndpoints
     private static async Task ServeRemoteCommandAsync(HttpContext context, StreamingServer server, string verb)
     {
         var request = await ConsumeAsync(context, server);
-        var matches = verb == "exec" ? request is ExecRequest : request is AttachRequest;
         if (request is null)
         {
             return;
         }
-        if (!matches)
+        if (verb == "exec" ? request is not ExecRequest : request is not AttachRequest)
         {
             await RespondAsync(context, StatusCodes.Status400BadRequest, $"token is not for {verb}");
             return;

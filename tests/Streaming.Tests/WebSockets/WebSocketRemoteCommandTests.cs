@@ -34,6 +34,19 @@ public sealed class WebSocketRemoteCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Exec_V4Base64_TextMessagesWithDigitChannelAndBase64Payload()
+    {
+        var url = _host.Server.RegisterExec(Exec(["sh", "-c", "echo hello"], stdout: true)).Url;
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url, "v4.base64.channel.k8s.io");
+        await session.WaitClosedAsync();
+
+        Assert.Equal("hello\n", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(session.Text((byte)'1'))));
+        var status = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(session.Text((byte)'3')));
+        Assert.Equal("Success", StatusOf(status).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Exec_V5CloseSignal_GivesStdinEof()
     {
         var url = _host.Server.RegisterExec(Exec(["cat"], stdin: true, stdout: true)).Url;
