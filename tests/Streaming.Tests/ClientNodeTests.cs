@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CriOci.Streaming.Tests.Support;
 using static CriOci.Streaming.Tests.Spdy.SpdyRemoteCommandTests;
@@ -55,7 +54,7 @@ public sealed class ClientNodeTests : IAsyncLifetime
         {
             arguments.Add(stdin);
         }
-        var (exitCode, output, error) = await RunAsync("node", arguments, directory);
+        var (exitCode, output, error) = await ProcessRunner.RunAsync("node", arguments, environment: null, directory);
         Assert.True(exitCode == 0, $"node exec.mjs failed ({exitCode}): {error}");
         return JsonDocument.Parse(output).RootElement;
     }
@@ -69,44 +68,12 @@ public sealed class ClientNodeTests : IAsyncLifetime
             {
                 return;
             }
-            var (exitCode, _, error) = await RunAsync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], directory);
+            var (exitCode, _, error) = await ProcessRunner.RunAsync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], environment: null, directory);
             Assert.True(exitCode == 0, $"npm install @kubernetes/client-node failed ({exitCode}): {error}");
         }
         finally
         {
             InstallLock.Release();
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, string directory)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is required for the @kubernetes/client-node test and is not installed: {e.Message}", e);
-        }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await output, await error);
         }
     }
 }
