@@ -26,7 +26,9 @@ public sealed class StreamingIo
 /// <summary>
 /// The container side of a streaming session. The server owns the protocol; the runtime only
 /// moves bytes. Errors are CriOci.Core exceptions (NotFoundException, FailedPreconditionException...);
-/// the server reports them to the client on the session's error stream.
+/// the server reports them to the client on the session's error stream. The cancellation token
+/// fires when the client goes away (its stdin then also reads EOF); the runtime decides whether
+/// that ends the process (exec should: kubelet's clients have no way back to it).
 /// </summary>
 public interface IStreamingRuntime
 {

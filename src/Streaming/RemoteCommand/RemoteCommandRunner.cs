@@ -21,6 +21,7 @@ internal static class RemoteCommandRunner
                 }
                 catch (Exception e)
                 {
+                    // Whatever the runtime throws is the client's answer (kubelet: NewInternalError), not a server fault.
                     Log.SessionFailed(server.Logger, "exec", exec.ContainerId, e.Message);
                     return KubeStatus.InternalError($"error executing command in container: {e.Message}");
                 }

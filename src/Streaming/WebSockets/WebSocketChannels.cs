@@ -70,7 +70,12 @@ internal sealed class WebSocketChannels
         {
             await _socket.SendAsync(message, _base64 ? WebSocketMessageType.Text : WebSocketMessageType.Binary, endOfMessage: true, linked.Token);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException && _closed.IsCancellationRequested)
+        catch (WebSocketException e)
+        {
+            // Writers see the same IOException as on any other broken stream.
+            throw new IOException("the WebSocket is closed", e);
+        }
+        catch (OperationCanceledException e) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new IOException("the WebSocket is closed", e);
         }
