@@ -92,6 +92,25 @@ public sealed class SpdyPortForwardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PortForward_InvalidPortHeader_ErrorOnThatPairOnly()
+    {
+        await using var echo = new EchoServer("up:");
+        var url = _host.Server.RegisterPortForward(new PortForwardRequest { PodSandboxId = "pod1" }).Url;
+        var (_, client) = await SpdyTestClient.ConnectAsync(url, [Protocol]);
+        await using var _ = client!;
+
+        var badError = await client!.OpenStreamAsync(("streamType", "error"), ("port", "http"), ("requestID", "1"));
+        await client.OpenStreamAsync(("streamType", "data"), ("port", "http"), ("requestID", "1"));
+        var (goodError, goodData) = await OpenPairAsync(client, echo.Port, 2);
+
+        Assert.Contains("invalid port header http", await badError.ReadTextToEndAsync());
+        await goodData.SendAsync("fine", fin: true);
+        Assert.Equal("up:fine", await goodData.ReadTextToEndAsync());
+        Assert.Equal("", await goodError.ReadTextToEndAsync());
+        Assert.DoesNotContain(_host.Runtime.Calls, call => call.Contains("http"));
+    }
+
+    [Fact]
     public async Task PortForward_WrongSubprotocol_Refused()
     {
         var url = _host.Server.RegisterPortForward(new PortForwardRequest { PodSandboxId = "pod1" }).Url;

@@ -155,6 +155,18 @@ public sealed class WebSocketRemoteCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Token_Expired_404AndNothingRuns()
+    {
+        var url = _host.Server.RegisterExec(Exec(["true"], stdout: true)).Url;
+        _host.Time.Advance(StreamingOptions.DefaultTokenLifetime);
+
+        var (statusCode, _) = await WebSocketTestSession.ConnectRefusedAsync(url, "v5.channel.k8s.io");
+
+        Assert.Equal(404, statusCode);
+        Assert.Empty(_host.Runtime.Calls);
+    }
+
+    [Fact]
     public async Task Client_DisconnectsMidStream_ProcessCancelledNothingLeft()
     {
         var url = _host.Server.RegisterExec(Exec(["cat"], stdin: true, stdout: true)).Url;
