@@ -14,6 +14,7 @@ public static class CliApp
     {
         "debug", "systemd-cgroup", "detached", "force", "f", "all", "a", "help", "h", "version", "v",
         "no-pivot", "no-new-keyring", "detach", "d", "rootless", "tty", "t", "quiet", "q", "stats",
+        "console-socket-fd", "stdin", "stdin-once",
     };
 
     public static int Run(string[] args)
@@ -29,7 +30,7 @@ public static class CliApp
                 return args.Any(a => a is "--help" or "-h") ? 0 : 1;
             }
             var global = CliArguments.Parse(args[..verbIndex], Switches);
-            var local = CliArguments.Parse(args[(verbIndex + 1)..], Switches);
+            var local = CliArguments.Parse(args[(verbIndex + 1)..], Switches, flagsEndAfter: args[verbIndex] == "exec" ? 1 : int.MaxValue);
             var root = global.Flag("root") ?? DefaultRoot;
             logFile = global.Flag("log");
             jsonLog = global.Flag("log-format") == "json";
