@@ -24,7 +24,29 @@ public sealed class AttachConnection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
-    internal AttachConnection(Socket socket) => _socket = socket;
+    private AttachConnection(Socket socket, bool terminal, bool stdin)
+    {
+        _socket = socket;
+        Terminal = terminal;
+        Stdin = stdin;
+    }
+
+    /// <summary>The container runs on a terminal (its output is all stdout; resizes apply).</summary>
+    public bool Terminal { get; }
+
+    /// <summary>The container was created with stdin, so input is passed on.</summary>
+    public bool Stdin { get; }
+
+    /// <summary>Waits for the monitor's greeting: from then on the connection sees all output.</summary>
+    internal static async Task<AttachConnection> OpenAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var greeting = await AttachProtocol.ReadAsync(socket, cancellationToken).ConfigureAwait(false);
+        if (greeting is not (AttachFrameKind.Attached, { Length: 1 } flags))
+        {
+            throw new IOException("the monitor closed the attach connection without a greeting");
+        }
+        return new AttachConnection(socket, (flags[0] & 1) != 0, (flags[0] & 2) != 0);
+    }
 
     /// <summary>The container's exit code once its monitor reported it (after <see cref="ReadOutputAsync"/> returned null).</summary>
     public int? ExitCode { get; private set; }

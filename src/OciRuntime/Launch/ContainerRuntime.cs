@@ -355,9 +355,9 @@ public sealed class ContainerRuntime : IContainerRuntime
         try
         {
             await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(StateOf(id).AttachSocketPath), cancellationToken).ConfigureAwait(false);
-            return new AttachConnection(socket);
+            return await AttachConnection.OpenAsync(socket, cancellationToken).ConfigureAwait(false);
         }
-        catch (System.Net.Sockets.SocketException exception)
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)
         {
             socket.Dispose();
             // The container exited between the look and the connect, or it was created without a monitor (the CLI).

@@ -15,6 +15,12 @@ public enum AttachFrameKind : byte
     /// <summary>Monitor to client: the container exited; payload is its exit code (int32). The monitor then closes.</summary>
     Exit = 3,
 
+    /// <summary>
+    /// Monitor to client, first on every connection: the client is registered and sees all
+    /// output from here on. Payload one byte: bit 0 the container has a terminal, bit 1 it has stdin.
+    /// </summary>
+    Attached = 4,
+
     /// <summary>Client to monitor: bytes for the container's stdin (dropped unless the container has one).</summary>
     Stdin = 16,
 
@@ -49,6 +55,9 @@ public static class AttachProtocol
         payload.CopyTo(frame.AsSpan(HeaderLength));
         return frame;
     }
+
+    public static byte[] AttachedFrame(bool terminal, bool stdin) =>
+        Frame(AttachFrameKind.Attached, [(byte)((terminal ? 1 : 0) | (stdin ? 2 : 0))]);
 
     public static byte[] ExitFrame(int exitCode)
     {

@@ -122,6 +122,8 @@ internal sealed class AttachServer
                     return;
                 }
                 _clients.Add(client);
+                // Queued under the lock, so it precedes every output frame the client will see.
+                client.Queue.TryAdd(AttachProtocol.AttachedFrame(_input.Terminal, _input.Stdin));
             }
             client.Sender = new Thread(() => Send(client)) { IsBackground = true, Name = "crioci-attach-out" };
             client.Sender.Start();

@@ -17,6 +17,12 @@ internal sealed class ContainerInput(int fd, bool terminal, bool stdin) : IDispo
     private int _fd = fd;
     private bool _closed;
 
+    /// <summary>The container runs on a terminal.</summary>
+    public bool Terminal => terminal;
+
+    /// <summary>The container has a stdin that clients may write to.</summary>
+    public bool Stdin => stdin;
+
     /// <summary>Passes bytes on; dropped when the container has no stdin or it was closed.</summary>
     public void Write(ReadOnlySpan<byte> data)
     {
