@@ -13,6 +13,9 @@ namespace CriOci.OciRuntime.Launch;
 /// </summary>
 internal static class InteractiveExec
 {
+    /// <summary>What ^D types: a terminal's end of input (in canonical mode).</summary>
+    private const byte EndOfTransmission = 0x04;
+
     public static async Task<InteractiveProcess> StartAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
         ProcessSpec process, bool stdin, CancellationToken cancellationToken)
     {
@@ -115,7 +118,8 @@ internal static class InteractiveExec
             }
             var input = Errno.Check(LibC.fcntl(master.Value, LibC.F_DUPFD_CLOEXEC, 0), "fcntl F_DUPFD_CLOEXEC", "pty master");
             var terminal = new PollableFdStream(master.Value, FileAccess.ReadWrite);
-            return new InteractiveProcess(pid, pidFd, new PollableFdStream(input, FileAccess.Write), terminal, null, terminal);
+            var stdin = new PollableFdStream(input, FileAccess.Write) { ByteOnClose = EndOfTransmission };
+            return new InteractiveProcess(pid, pidFd, stdin, terminal, null, terminal);
         });
     }
 }

@@ -27,7 +27,10 @@ public sealed class InteractiveProcess : IAsyncDisposable
         _exit = ReapAsync();
     }
 
-    /// <summary>The process's input (with a terminal, the pty master); disposing it is end of file. Null without stdin.</summary>
+    /// <summary>
+    /// The process's input; disposing it is end of input (with a terminal, where input goes to
+    /// the pty master, it sends EOT as ^D does). Null without stdin.
+    /// </summary>
     public Stream? Stdin { get; }
 
     /// <summary>The process's output; with a terminal, everything it writes to the terminal.</summary>

@@ -23,6 +23,12 @@ internal sealed class PollableFdStream : Stream
         Errno.Check(LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK), "fcntl F_SETFL", $"fd {fd}");
     }
 
+    /// <summary>
+    /// Written (if it fits at once) just before the descriptor is closed: a terminal's input
+    /// has no end of file of its own, so closing it sends EOT (0x04) instead, as ^D would.
+    /// </summary>
+    public byte? ByteOnClose { get; init; }
+
     /// <summary>The descriptor, for ioctls on a terminal; -1 once disposed.</summary>
     public int Fd => _fd;
 
@@ -169,6 +175,17 @@ internal sealed class PollableFdStream : Stream
 
     protected override void Dispose(bool disposing)
     {
+        if (ByteOnClose is { } last && _fd >= 0)
+        {
+            try
+            {
+                TryWrite([last]);
+            }
+            catch (IOException)
+            {
+                // The terminal is gone already: nothing to end.
+            }
+        }
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {

@@ -78,6 +78,9 @@ internal sealed class AttachServer
         }
     }
 
+    /// <summary>How long clients together get to take the last output and the exit code.</summary>
+    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(1);
+
     /// <summary>Tells every client the exit code, lets them drain (briefly) and closes everything.</summary>
     public void Complete(int exitCode)
     {
@@ -93,9 +96,11 @@ internal sealed class AttachServer
             }
         }
         _listener.Dispose();
+        var deadline = DateTime.UtcNow + DrainTime;
         foreach (var client in clients)
         {
-            client.Sender?.Join(TimeSpan.FromSeconds(2));
+            var left = deadline - DateTime.UtcNow;
+            client.Sender?.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             client.Socket.Dispose();
         }
     }

@@ -137,10 +137,12 @@ public static class ContainerMonitor
         {
             pump.Join(TimeSpan.FromSeconds(2));
         }
-        new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
-            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: WasOomKilled(state, signal)));
+        // Attach clients hear of the exit first: once exit.json exists the container may be
+        // deleted at once, and the monitor must be done with it by then.
         attach.Complete(exitCode);
         input.Dispose();
+        new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
+            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: WasOomKilled(state, signal)));
         log?.Dispose();
         return 0;
     }
