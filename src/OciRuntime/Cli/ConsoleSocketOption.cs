@@ -7,8 +7,8 @@ internal static class ConsoleSocketOption
 {
     /// <summary>
     /// runc's checkTerminal, with its messages: a detached terminal must go to a console
-    /// socket, and a console socket is only for a detached terminal. In the foreground runc
-    /// would relay the terminal itself, which this runtime does not do.
+    /// socket, and a console socket is only for a detached terminal (in the foreground the
+    /// runtime relays the terminal itself, see <see cref="ForegroundTerminal"/>).
     /// </summary>
     public static void Check(bool terminal, bool detach, string? consoleSocket)
     {
@@ -19,10 +19,6 @@ internal static class ConsoleSocketOption
         if ((!detach || !terminal) && consoleSocket is not null)
         {
             throw new CliException("cannot use console socket if runc will not detach or allocate tty");
-        }
-        if (!detach && terminal)
-        {
-            throw new CliException("a terminal in the foreground is not supported; use --detach with --console-socket");
         }
     }
 

@@ -34,16 +34,21 @@ internal static class ExecCommand
         ConsoleSocketOption.Check(process.Terminal, detach, consoleSocketPath);
         var processFile = Path.Combine(Path.GetTempPath(), $"crioci-exec-{Guid.NewGuid():N}.json");
         Core.AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        using var foreground = process.Terminal && !detach ? ForegroundTerminal.Open() : null;
         var consoleSocket = -1;
         try
         {
-            consoleSocket = ConsoleSocketOption.Connect(consoleSocketPath);
+            consoleSocket = foreground?.ConsoleSocket ?? ConsoleSocketOption.Connect(consoleSocketPath);
             var pid = ContainerExec.StartProcess(self, state.Pid, processFile, stateFile.CgroupPath, stateFile.Bundle, new InitStdio(0, 1, 2, consoleSocket), out var syncRead);
-            if (consoleSocket >= 0)
+            if (foreground is not null)
+            {
+                foreground.CloseChildEnd();
+            }
+            else if (consoleSocket >= 0)
             {
                 LibC.close(consoleSocket);
-                consoleSocket = -1;
             }
+            consoleSocket = -1;
             var report = SyncPipe.ReadAll(syncRead);
             LibC.close(syncRead);
             if (report is not null)
@@ -59,12 +64,13 @@ internal static class ExecCommand
             {
                 return 0;
             }
+            foreground?.Relay();
             LibC.waitpid(pid, out var status, 0);
             return LibC.ExitCodeFromWaitStatus(status, out _);
         }
         finally
         {
-            if (consoleSocket >= 0)
+            if (consoleSocket >= 0 && foreground is null)
             {
                 LibC.close(consoleSocket);
             }

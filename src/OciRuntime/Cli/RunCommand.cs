@@ -13,8 +13,10 @@ internal static class RunCommand
         var bundle = args.Flag("bundle", "b") ?? Directory.GetCurrentDirectory();
         var detach = args.Switch("detach", "d");
         var consoleSocketPath = args.Flag("console-socket");
-        ConsoleSocketOption.Check(ContainerLauncher.LoadSpec(Path.GetFullPath(bundle)).Process?.Terminal == true, detach, consoleSocketPath);
-        var consoleSocket = ConsoleSocketOption.Connect(consoleSocketPath);
+        var terminal = ContainerLauncher.LoadSpec(Path.GetFullPath(bundle)).Process?.Terminal == true;
+        ConsoleSocketOption.Check(terminal, detach, consoleSocketPath);
+        using var foreground = terminal && !detach ? ForegroundTerminal.Open() : null;
+        var consoleSocket = foreground?.ConsoleSocket ?? ConsoleSocketOption.Connect(consoleSocketPath);
         State.ContainerStateFile state;
         try
         {
@@ -22,7 +24,11 @@ internal static class RunCommand
         }
         finally
         {
-            if (consoleSocket >= 0)
+            if (foreground is not null)
+            {
+                foreground.CloseChildEnd();
+            }
+            else if (consoleSocket >= 0)
             {
                 LibC.close(consoleSocket);
             }
@@ -36,6 +42,7 @@ internal static class RunCommand
         {
             return 0;
         }
+        foreground?.Relay();
         // The init is our child: its exit status is ours to collect and pass on.
         LibC.waitpid(state.InitPid, out var status, 0);
         var exitCode = LibC.ExitCodeFromWaitStatus(status, out _);

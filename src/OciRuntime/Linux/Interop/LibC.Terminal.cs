@@ -30,4 +30,21 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl_value(int fd, ulong request, nint value);
+
+    public const int TCSANOW = 0;
+
+    /// <summary>Room for struct termios (60 bytes with glibc on Linux), handled as opaque bytes.</summary>
+    public const int TermiosSize = 128;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int isatty(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int tcgetattr(int fd, byte* termios);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int tcsetattr(int fd, int when, byte* termios);
+
+    [LibraryImport("libc")]
+    public static unsafe partial void cfmakeraw(byte* termios);
 }
