@@ -23,6 +23,7 @@ public static class ContainerInit
 
     public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket)
     {
+        InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(ExecFifoFd);
         if (hasConsoleSocket)

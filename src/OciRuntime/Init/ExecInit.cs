@@ -20,6 +20,7 @@ public static class ExecInit
 
     public static int Run(string processFile, string? cgroupPath, string? bundle, bool hasConsoleSocket)
     {
+        InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(MountNamespaceFd);
         if (hasConsoleSocket)

@@ -61,7 +61,7 @@ public sealed class ConsoleSocketTests : IAsyncLifetime
     [Fact]
     public async Task Create_TerminalWithConsoleSocket_SendsMasterOfTheContainersTerminal()
     {
-        _bundle.WriteTerminalConfig(111, 33, "sh", "-c", "tty; stty size; read line; echo got-$line; ls /dev/console");
+        _bundle.WriteTerminalConfig(111, 33, "sh", "-c", "tty; stty size; read line; echo got-$line; ls /dev/console; ls -l /proc/self/fd");
         var accepting = _listener.AcceptAsync();
 
         var create = await RunWithFiles("create", "--bundle", _bundle.Bundle, "--console-socket", _socketPath, _id);
@@ -70,8 +70,11 @@ public sealed class ConsoleSocketTests : IAsyncLifetime
         await using var _ = master;
         var start = await Run("start", _id);
         Assert.True(start.ExitCode == 0, start.ToString());
+        // Typed once the shell waits for it, so the terminal's echo comes after the first lines.
+        var seen = new StringBuilder();
+        await StreamText.ReadUntilAsync(master, seen, "33 111\r\n");
         await master.WriteAsync("hello\n"u8.ToArray());
-        var output = await StreamText.ReadToEndAsync(master);
+        var output = seen + await StreamText.ReadToEndAsync(master);
 
         Assert.Equal(ConsoleSocket.MasterName, name);
         // The container's own devpts instance: its first terminal, whatever the host has open.
@@ -79,6 +82,23 @@ public sealed class ConsoleSocketTests : IAsyncLifetime
         Assert.Contains("33 111\r\n", output);
         Assert.Contains("got-hello\r\n", output);
         Assert.Contains("/dev/console\r\n", output);
+        AssertOnlyTheTerminalIsOpen(output);
+    }
+
+    /// <summary>
+    /// From `ls -l /proc/self/fd`: 0-2 are the terminal and nothing of the runtime leaked (the
+    /// console socket, the master, the slave's first descriptor); any other is ls's own directory.
+    /// </summary>
+    private static void AssertOnlyTheTerminalIsOpen(string output)
+    {
+        var fds = output.Split("\r\n")
+            .Where(line => line.Contains(" -> ", StringComparison.Ordinal))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^3..])
+            .ToDictionary(parts => int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), parts => parts[2]);
+        Assert.Equal("/dev/pts/0", fds[0]);
+        Assert.Equal("/dev/pts/0", fds[1]);
+        Assert.Equal("/dev/pts/0", fds[2]);
+        Assert.All(fds.Where(fd => fd.Key > 2), fd => Assert.StartsWith("/proc/", fd.Value));
     }
 
     [Fact]
@@ -91,7 +111,7 @@ public sealed class ConsoleSocketTests : IAsyncLifetime
         {
             Terminal = true,
             ConsoleSize = new ConsoleSizeSpec { Width = 77, Height = 22 },
-            Args = ["sh", "-c", "tty; stty size; read line; echo got-$line; hostname"],
+            Args = ["sh", "-c", "tty; stty size; read line; echo got-$line; hostname; ls -l /proc/self/fd"],
             Env = ["PATH=/bin"],
             Cwd = "/",
             User = new UserSpec(),
@@ -104,13 +124,16 @@ public sealed class ConsoleSocketTests : IAsyncLifetime
         Assert.True(exec.ExitCode == 0, exec.ToString());
         var (master, _) = await ReceiveMasterAsync(accepting);
         await using var __ = master;
+        var seen = new StringBuilder();
+        await StreamText.ReadUntilAsync(master, seen, "22 77\r\n");
         await master.WriteAsync("there\n"u8.ToArray());
-        var output = await StreamText.ReadToEndAsync(master);
+        var output = seen + await StreamText.ReadToEndAsync(master);
 
         Assert.StartsWith("/dev/pts/0\r\n", output);
         Assert.Contains("22 77\r\n", output);
         Assert.Contains("got-there\r\n", output);
         Assert.Contains(BusyboxBundle.Hostname + "\r\n", output);
+        AssertOnlyTheTerminalIsOpen(output);
     }
 
     [Fact]

@@ -112,6 +112,23 @@ public sealed class InteractiveExecTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecInteractive_Process_InheritsNoDescriptorBeyondItsStdio()
+    {
+        // The test host holds inheritable descriptors of its own; none may reach the container.
+        await using var process = await _runtime.ExecInteractiveAsync(_id, Process("ls", "-l", "/proc/self/fd"), stdin: true, CancellationToken.None);
+
+        var output = await StreamText.ReadToEndAsync(process.Stdout);
+        await ExitAsync(process);
+
+        var fds = output.Split('\n')
+            .Where(line => line.Contains(" -> ", StringComparison.Ordinal))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^3..])
+            .ToDictionary(parts => int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), parts => parts[2]);
+        Assert.All(new[] { 0, 1, 2 }, fd => Assert.StartsWith("pipe:", fds[fd]));
+        Assert.All(fds.Where(fd => fd.Key > 2), fd => Assert.StartsWith("/proc/", fd.Value));
+    }
+
+    [Fact]
     public async Task Kill_RunningProcess_ExitCodeIs128PlusSignal()
     {
         await using var process = await _runtime.ExecInteractiveAsync(_id, Process("sleep", "600"), stdin: false, CancellationToken.None);
