@@ -9,8 +9,16 @@ namespace CriOci.OciRuntime;
 /// </summary>
 public interface IContainerRuntime
 {
-    /// <summary>Creates the container from its bundle under a detached monitor that writes its output to <paramref name="logPath"/>; returns the init PID.</summary>
-    Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the container from its bundle under a detached monitor that writes its output to
+    /// <paramref name="logPath"/> and serves attach with the stdin <paramref name="io"/> asks
+    /// for; returns the init PID. A bundle with process.terminal gets a terminal the monitor owns.
+    /// </summary>
+    Task<int> CreateAsync(string id, string bundle, string? logPath, MonitorIo io, CancellationToken cancellationToken);
+
+    /// <summary>Creates the container without stdin (see the overload with <see cref="MonitorIo"/>).</summary>
+    Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken) =>
+        CreateAsync(id, bundle, logPath, MonitorIo.None, cancellationToken);
 
     /// <summary>Lets the created container's process run. FailedPrecondition when it is not in the created state.</summary>
     Task StartAsync(string id, CancellationToken cancellationToken);
@@ -41,6 +49,28 @@ public interface IContainerRuntime
 
     /// <summary>Runs an extra process in the running container and collects its output.</summary>
     Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts an extra process in the running container for an interactive session: with a
+    /// terminal when <paramref name="process"/>.Terminal is set, with a stdin stream when
+    /// <paramref name="stdin"/> is. NotFound for an unknown container, FailedPrecondition when
+    /// it is not running, ContainerCannotRun when the process cannot be started.
+    /// </summary>
+    Task<Launch.InteractiveProcess> ExecInteractiveAsync(string id, ProcessSpec process, bool stdin, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Connects to the running container's monitor to see its output and send it input.
+    /// NotFound for an unknown container, FailedPrecondition when it is not running.
+    /// </summary>
+    Task<Launch.AttachConnection> AttachAsync(string id, CancellationToken cancellationToken);
+}
+
+/// <summary>The container's stdin as its monitor provides it (CRI ContainerConfig stdin and stdin_once).</summary>
+/// <param name="Stdin">The container reads a pipe that attach clients write to; otherwise /dev/null.</param>
+/// <param name="StdinOnce">Close that pipe (or send a terminal EOT) when the first client that wrote to it detaches.</param>
+public sealed record MonitorIo(bool Stdin, bool StdinOnce)
+{
+    public static readonly MonitorIo None = new(false, false);
 }
 
 /// <summary>A container as the runtime sees it.</summary>

@@ -14,6 +14,7 @@ public static class CliApp
     {
         "debug", "systemd-cgroup", "detached", "force", "f", "all", "a", "help", "h", "version", "v",
         "no-pivot", "no-new-keyring", "detach", "d", "rootless", "tty", "t", "quiet", "q", "stats",
+        "console-socket-fd", "stdin", "stdin-once",
     };
 
     public static int Run(string[] args)
@@ -29,7 +30,7 @@ public static class CliApp
                 return args.Any(a => a is "--help" or "-h") ? 0 : 1;
             }
             var global = CliArguments.Parse(args[..verbIndex], Switches);
-            var local = CliArguments.Parse(args[(verbIndex + 1)..], Switches);
+            var local = CliArguments.Parse(args[(verbIndex + 1)..], Switches, flagsEndAfter: args[verbIndex] == "exec" ? 1 : int.MaxValue);
             var root = global.Flag("root") ?? DefaultRoot;
             logFile = global.Flag("log");
             jsonLog = global.Flag("log-format") == "json";
@@ -123,13 +124,16 @@ public static class CliApp
         An OCI runtime with runc's command line.
 
         Commands:
-          create [--bundle DIR] [--pid-file FILE] ID   create a container; its process waits for start
+          create [--bundle DIR] [--pid-file FILE] [--console-socket PATH] ID
+                                                       create a container; its process waits for start
           start ID                                     run the created container's process
           state ID                                     print the container's state as JSON
           kill [--all] ID [SIGNAL]                     send a signal (default SIGTERM)
           delete [--force] ID                          delete a stopped (or, with --force, any) container
-          run [--bundle DIR] [--detach] ID             create, start and wait for a container
-          exec [--process FILE] [--detach] ID [ARGS]   run another process in a running container
+          run [--bundle DIR] [--detach [--console-socket PATH]] ID
+                                                       create, start and wait for a container
+          exec [--process FILE] [--tty] [--detach [--console-socket PATH]] ID [ARGS]
+                                                       run another process in a running container
           ps [--format json] ID                        list the container's processes
           list [--format json] [--quiet]               list containers
           pause ID / resume ID                         freeze and thaw the container's processes

@@ -9,12 +9,21 @@ public sealed class CliArguments
     private readonly Dictionary<string, string?> _flags = new(StringComparer.Ordinal);
     private readonly List<string> _positional = [];
 
-    public static CliArguments Parse(IReadOnlyList<string> args, IReadOnlySet<string> switches)
+    /// <param name="flagsEndAfter">
+    /// After this many positional values the rest are positional too: `exec ID sh -c CMD` passes
+    /// `-c` to the command, as runc's flag parsing does.
+    /// </param>
+    public static CliArguments Parse(IReadOnlyList<string> args, IReadOnlySet<string> switches, int flagsEndAfter = int.MaxValue)
     {
         var parsed = new CliArguments();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
+            if (parsed._positional.Count >= flagsEndAfter)
+            {
+                parsed._positional.AddRange(args.Skip(i));
+                break;
+            }
             if (arg == "--")
             {
                 parsed._positional.AddRange(args.Skip(i + 1));

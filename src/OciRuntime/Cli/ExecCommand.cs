@@ -9,8 +9,9 @@ using CriOci.OciRuntime.State;
 namespace CriOci.OciRuntime.Cli;
 
 /// <summary>
-/// `exec [--process FILE | --env/--cwd/--user ... ID ARGS...] [--detach] [--pid-file FILE] ID`:
-/// an extra process in a running container with our stdio. Detached, the process outlives us
+/// `exec [--process FILE | --env/--cwd/--user/--tty ... ID ARGS...] [--detach] [--pid-file FILE]
+/// [--console-socket PATH] ID`: an extra process in a running container with our stdio, or with
+/// a terminal whose master goes to the console socket. Detached, the process outlives us
 /// (containerd's shim, a subreaper, adopts it); otherwise we wait and pass on its exit code.
 /// </summary>
 internal static class ExecCommand
@@ -23,19 +24,31 @@ internal static class ExecCommand
         {
             throw new Core.FailedPreconditionException($"cannot exec in a {state.Status.ToSpecString()} container");
         }
-        if (args.Switch("tty", "t") || args.Flag("console-socket") is not null)
-        {
-            throw new CliException("exec with a terminal is not supported yet");
-        }
         var stateFile = runtime.StateFile(id)!;
+        // As in runc, a process file is taken as it is; --tty only shapes a process built from flags.
         var process = args.Flag("process", "p") is { } file
             ? JsonSerializer.Deserialize(File.ReadAllBytes(file), OciJsonContext.Default.ProcessSpec) ?? throw new CliException($"{file} is empty")
             : ProcessFromFlags(stateFile.Bundle, args);
+        var detach = args.Switch("detach", "d");
+        var consoleSocketPath = args.Flag("console-socket");
+        ConsoleSocketOption.Check(process.Terminal, detach, consoleSocketPath);
         var processFile = Path.Combine(Path.GetTempPath(), $"crioci-exec-{Guid.NewGuid():N}.json");
         Core.AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        using var foreground = process.Terminal && !detach ? ForegroundTerminal.Open() : null;
+        var consoleSocket = -1;
         try
         {
-            var pid = ContainerExec.StartProcess(self, state.Pid, processFile, stateFile.CgroupPath, stateFile.Bundle, new InitStdio(0, 1, 2), out var syncRead);
+            consoleSocket = foreground?.ConsoleSocket ?? ConsoleSocketOption.Connect(consoleSocketPath);
+            var pid = ContainerExec.StartProcess(self, state.Pid, processFile, stateFile.CgroupPath, stateFile.Bundle, new InitStdio(0, 1, 2, consoleSocket), out var syncRead);
+            if (foreground is not null)
+            {
+                foreground.CloseChildEnd();
+            }
+            else if (consoleSocket >= 0)
+            {
+                LibC.close(consoleSocket);
+            }
+            consoleSocket = -1;
             var report = SyncPipe.ReadAll(syncRead);
             LibC.close(syncRead);
             if (report is not null)
@@ -47,15 +60,20 @@ internal static class ExecCommand
             {
                 Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), pid.ToString(CultureInfo.InvariantCulture));
             }
-            if (args.Switch("detach", "d"))
+            if (detach)
             {
                 return 0;
             }
+            foreground?.Relay();
             LibC.waitpid(pid, out var status, 0);
             return LibC.ExitCodeFromWaitStatus(status, out _);
         }
         finally
         {
+            if (consoleSocket >= 0 && foreground is null)
+            {
+                LibC.close(consoleSocket);
+            }
             File.Delete(processFile);
         }
     }
@@ -85,6 +103,6 @@ internal static class ExecCommand
                 Gid = parts.Length > 1 ? uint.Parse(parts[1], CultureInfo.InvariantCulture) : user.Gid,
             };
         }
-        return process with { Args = command, Env = env, Cwd = args.Flag("cwd") ?? process.Cwd, User = user, Terminal = false };
+        return process with { Args = command, Env = env, Cwd = args.Flag("cwd") ?? process.Cwd, User = user, Terminal = args.Switch("tty", "t") };
     }
 }

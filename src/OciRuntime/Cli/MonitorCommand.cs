@@ -3,7 +3,7 @@ using CriOci.OciRuntime.Monitor;
 
 namespace CriOci.OciRuntime.Cli;
 
-/// <summary>`monitor --root R --id ID --bundle B [--log FILE] --sync-fd N`: internal, see <see cref="ContainerMonitor"/>.</summary>
+/// <summary>`monitor --root R --id ID --bundle B [--log FILE] [--stdin [--stdin-once]] --sync-fd N`: internal, see <see cref="ContainerMonitor"/>.</summary>
 internal static class MonitorCommand
 {
     public static int Run(CliArguments args, string self)
@@ -13,7 +13,9 @@ internal static class MonitorCommand
             args.Flag("id") ?? throw new CliException("monitor needs --id"),
             args.Flag("bundle") ?? throw new CliException("monitor needs --bundle"),
             args.Flag("log"),
-            int.Parse(args.Flag("sync-fd") ?? throw new CliException("monitor needs --sync-fd"), CultureInfo.InvariantCulture));
+            int.Parse(args.Flag("sync-fd") ?? throw new CliException("monitor needs --sync-fd"), CultureInfo.InvariantCulture),
+            Stdin: args.Switch("stdin"),
+            StdinOnce: args.Switch("stdin-once"));
         return args.Switch("detached") ? ContainerMonitor.Run(arguments, self) : ContainerMonitor.Detach(arguments, self);
     }
 }

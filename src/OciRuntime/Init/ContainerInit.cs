@@ -12,17 +12,24 @@ namespace CriOci.OciRuntime.Init;
 /// the container's namespaces; it builds the root file system, applies the process settings,
 /// reports ready, waits on the exec fifo until `start`, then becomes the user's process.
 /// Inherited descriptors: 0-2 stdio, <see cref="ExecFifoFd"/> the exec fifo (O_PATH),
-/// <see cref="SyncFd"/> the pipe to the parent.
+/// <see cref="SyncFd"/> the pipe to the parent and, with process.terminal,
+/// <see cref="ConsoleSocketFd"/> the console socket the pty master is sent over.
 /// </summary>
 public static class ContainerInit
 {
     public const int ExecFifoFd = 3;
     public const int SyncFd = 4;
+    public const int ConsoleSocketFd = 5;
 
-    public static int Run(string bundle, string? cgroupPath, string id)
+    public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket)
     {
+        InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(ExecFifoFd);
+        if (hasConsoleSocket)
+        {
+            SyncPipe.SetCloseOnExec(ConsoleSocketFd);
+        }
         // Until execve replaces this image, processes of the container must not be able to
         // open /proc/PID/exe and reach the host's crioci-runtime binary (runc CVE-2019-5736).
         LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -54,6 +61,16 @@ public static class ContainerInit
             Hooks.HookRunner.Run(spec.Hooks?.CreateContainer, "createContainer",
                 new OciState(SpecDefaults.OciVersion, id, "created", Environment.ProcessId, bundle, spec.Annotations));
             RootfsSetup.PivotRoot(rootfs);
+            // After every mount, so /dev/ptmx is the container's devpts; before the read-only
+            // paths, so /dev/console can still be bound (runc's order).
+            if (process.Terminal)
+            {
+                if (!hasConsoleSocket)
+                {
+                    throw new InitException("process.terminal is set but no console socket was given");
+                }
+                TerminalSetup.Attach(ConsoleSocketFd, process.ConsoleSize, mountConsole: true);
+            }
             SetHostname(spec);
             ApplySysctls(spec.Linux?.Sysctl);
             RootfsSetup.MaskPaths(spec.Linux?.MaskedPaths);

@@ -9,17 +9,24 @@ namespace CriOci.OciRuntime.Init;
 /// `crioci-runtime exec-init`: starts an extra process in a running container. Its parent
 /// spawned it already inside the container's pid, ipc, uts and network namespaces; the mount
 /// namespace is entered here, because the parent must still find this executable on the host.
-/// Inherited descriptors: 0-2 stdio, <see cref="MountNamespaceFd"/>, <see cref="SyncFd"/>.
+/// Inherited descriptors: 0-2 stdio, <see cref="MountNamespaceFd"/>, <see cref="SyncFd"/> and,
+/// with process.terminal, <see cref="ConsoleSocketFd"/>.
 /// </summary>
 public static class ExecInit
 {
     public const int MountNamespaceFd = 3;
     public const int SyncFd = 4;
+    public const int ConsoleSocketFd = 5;
 
-    public static int Run(string processFile, string? cgroupPath, string? bundle)
+    public static int Run(string processFile, string? cgroupPath, string? bundle, bool hasConsoleSocket)
     {
+        InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
         SyncPipe.SetCloseOnExec(MountNamespaceFd);
+        if (hasConsoleSocket)
+        {
+            SyncPipe.SetCloseOnExec(ConsoleSocketFd);
+        }
         // Until execve replaces this image, processes of the container must not be able to
         // open /proc/PID/exe and reach the host's crioci-runtime binary (runc CVE-2019-5736).
         LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -44,6 +51,15 @@ public static class ExecInit
             Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
             Errno.Check(LibC.setns(MountNamespaceFd, LibC.CLONE_NEWNS), "setns", "container mount namespace");
             LibC.close(MountNamespaceFd);
+            // In the container's mount namespace, so the pty comes from its devpts.
+            if (process.Terminal)
+            {
+                if (!hasConsoleSocket)
+                {
+                    throw new InitException("process.terminal is set but no console socket was given");
+                }
+                TerminalSetup.Attach(ConsoleSocketFd, process.ConsoleSize, mountConsole: false);
+            }
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
             var executable = ProcessSetup.ResolveExecutable(process);

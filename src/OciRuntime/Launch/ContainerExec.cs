@@ -30,16 +30,8 @@ public static class ContainerExec
     internal static async Task<ExecResult> RunAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
         ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (state is null)
-        {
-            throw new NotFoundException($"container {directory.Id} not found");
-        }
-        if (state.Status != ContainerStatus.Running)
-        {
-            throw new FailedPreconditionException($"container {directory.Id} is {state.Status.ToSpecString()}, not running");
-        }
-        var processFile = Path.Combine(directory.Path, $"exec-{Guid.NewGuid():N}.json");
-        AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        CheckRunning(directory.Id, state);
+        var processFile = WriteProcessFile(directory, process);
         try
         {
             var stateFile = directory.ReadState();
@@ -50,6 +42,27 @@ public static class ContainerExec
         {
             File.Delete(processFile);
         }
+    }
+
+    /// <summary>NotFound for an unknown container, FailedPrecondition for one that is not running.</summary>
+    internal static void CheckRunning(string id, [System.Diagnostics.CodeAnalysis.NotNull] RuntimeContainerState? state)
+    {
+        if (state is null)
+        {
+            throw new NotFoundException($"container {id} not found");
+        }
+        if (state.Status != ContainerStatus.Running)
+        {
+            throw new FailedPreconditionException($"container {id} is {state.Status.ToSpecString()}, not running");
+        }
+    }
+
+    /// <summary>The process for exec-init to read, in the container's state directory; the caller deletes it.</summary>
+    internal static string WriteProcessFile(StateDirectory directory, ProcessSpec process)
+    {
+        var processFile = Path.Combine(directory.Path, $"exec-{Guid.NewGuid():N}.json");
+        AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        return processFile;
     }
 
     private sealed record SpawnedExec(int Pid, FileStream Stdout, FileStream Stderr, int SyncRead);
@@ -102,9 +115,9 @@ public static class ContainerExec
         try
         {
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
-                ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle),
+                ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle, stdio.ConsoleSocket >= 0),
                 ["PATH=" + SpecDefaults.DefaultPath],
-                [stdio.Stdin, stdio.Stdout, stdio.Stderr, mountNs, syncWrite],
+                stdio.ChildFds(mountNs, syncWrite),
                 joins));
             syncRead = read;
             return pid;
@@ -121,7 +134,7 @@ public static class ContainerExec
         }
     }
 
-    private static List<string> ExecInitArguments(string runtimeExecutable, string processFile, string? cgroupPath, string? bundle)
+    private static List<string> ExecInitArguments(string runtimeExecutable, string processFile, string? cgroupPath, string? bundle, bool consoleSocket)
     {
         var args = new List<string> { runtimeExecutable, "exec-init" };
         if (cgroupPath is not null)
@@ -131,6 +144,10 @@ public static class ContainerExec
         if (bundle is not null)
         {
             args.AddRange(["--bundle", bundle]);
+        }
+        if (consoleSocket)
+        {
+            args.Add("--console-socket-fd");
         }
         args.Add(processFile);
         return args;

@@ -9,7 +9,36 @@ using CriOci.OciRuntime.State;
 namespace CriOci.OciRuntime.Launch;
 
 /// <summary>The standard streams a container's init gets (descriptors owned by the caller).</summary>
-public sealed record InitStdio(int Stdin, int Stdout, int Stderr);
+/// <param name="ConsoleSocket">
+/// With process.terminal, a connected unix socket over which the init sends the pty master
+/// (runc's console socket); -1 otherwise. The streams are then replaced by the terminal.
+/// </param>
+public sealed record InitStdio(int Stdin, int Stdout, int Stderr, int ConsoleSocket = -1)
+{
+    /// <summary>The init's inherited descriptors: stdio, the two given, and the console socket when there is one.</summary>
+    internal List<int> ChildFds(int fd3, int fd4)
+    {
+        List<int> fds = [Stdin, Stdout, Stderr, fd3, fd4];
+        if (ConsoleSocket >= 0)
+        {
+            fds.Add(ConsoleSocket);
+        }
+        return fds;
+    }
+
+    /// <summary>runc's rule: a terminal needs a console socket, and a console socket is only for a terminal.</summary>
+    internal void CheckTerminal(bool terminal)
+    {
+        if (terminal && ConsoleSocket < 0)
+        {
+            throw new Core.InvalidArgumentException("process.terminal is set but there is no console socket to send the terminal to");
+        }
+        if (!terminal && ConsoleSocket >= 0)
+        {
+            throw new Core.InvalidArgumentException("a console socket was given but process.terminal is not set");
+        }
+    }
+}
 
 /// <summary>
 /// The OCI "create" operation: spawns `crioci-runtime init` inside the container's namespaces,
@@ -78,6 +107,7 @@ public static class ContainerLauncher
 
     private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
     {
+        stdio.CheckTerminal(spec.Process?.Terminal == true);
         var (joins, unshareFlags) = Namespaces(spec);
         if (spec.Linux?.Seccomp is { } seccomp)
         {
@@ -112,11 +142,17 @@ public static class ContainerLauncher
         }
         try
         {
+            List<string> arguments = [runtimeExecutable, "init", "--cgroup", cgroup.CgroupPath, "--id", state.Id];
+            if (stdio.ConsoleSocket >= 0)
+            {
+                arguments.Add("--console-socket-fd");
+            }
+            arguments.Add(bundle);
             pid = ProcessSpawner.Spawn(new SpawnRequest(
                 runtimeExecutable,
-                [runtimeExecutable, "init", "--cgroup", cgroup.CgroupPath, "--id", state.Id, bundle],
+                arguments,
                 ["PATH=" + SpecDefaults.DefaultPath],
-                [stdio.Stdin, stdio.Stdout, stdio.Stderr, fifo, pipe[1]],
+                stdio.ChildFds(fifo, pipe[1]),
                 joins,
                 unshareFlags));
         }

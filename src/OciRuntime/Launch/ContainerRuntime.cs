@@ -24,7 +24,10 @@ public sealed class ContainerRuntime : IContainerRuntime
         Directory.CreateDirectory(options.StateRoot);
     }
 
-    public async Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken)
+    public Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken) =>
+        CreateAsync(id, bundle, logPath, MonitorIo.None, cancellationToken);
+
+    public async Task<int> CreateAsync(string id, string bundle, string? logPath, MonitorIo io, CancellationToken cancellationToken)
     {
         ContainerId.Validate(id);
         var (syncRead, syncWrite) = CreatePipe();
@@ -39,6 +42,14 @@ public sealed class ContainerRuntime : IContainerRuntime
             if (logPath is not null)
             {
                 args.AddRange(["--log", logPath]);
+            }
+            if (io.Stdin)
+            {
+                args.Add("--stdin");
+            }
+            if (io.StdinOnce)
+            {
+                args.Add("--stdin-once");
             }
             var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
             try
@@ -329,6 +340,30 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     public Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken) =>
         ContainerExec.RunAsync(_options.RuntimeExecutable, StateOf(id), GetState(id), process, timeout, cancellationToken);
+
+    public Task<InteractiveProcess> ExecInteractiveAsync(string id, ProcessSpec process, bool stdin, CancellationToken cancellationToken) =>
+        InteractiveExec.StartAsync(_options.RuntimeExecutable, StateOf(id), GetState(id), process, stdin, cancellationToken);
+
+    public async Task<AttachConnection> AttachAsync(string id, CancellationToken cancellationToken)
+    {
+        var state = GetState(id) ?? throw new NotFoundException($"container {id} not found");
+        if (state.Status is not (ContainerStatus.Running or ContainerStatus.Created or ContainerStatus.Paused))
+        {
+            throw new FailedPreconditionException($"container {id} is {state.Status.ToSpecString()}, not running");
+        }
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(StateOf(id).AttachSocketPath), cancellationToken).ConfigureAwait(false);
+            return await AttachConnection.OpenAsync(socket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)
+        {
+            socket.Dispose();
+            // The container exited between the look and the connect, or it was created without a monitor (the CLI).
+            throw new FailedPreconditionException($"container {id} cannot be attached to: {exception.Message}");
+        }
+    }
 
     private StateDirectory StateOf(string id)
     {

@@ -9,6 +9,7 @@ public static class Errno
     public const int ENOENT = 2;
     public const int ESRCH = 3;
     public const int EINTR = 4;
+    public const int EIO = 5;
     public const int ENXIO = 6;
     public const int ECHILD = 10;
     public const int EAGAIN = 11;
@@ -17,6 +18,7 @@ public static class Errno
     public const int EEXIST = 17;
     public const int ENOTDIR = 20;
     public const int EINVAL = 22;
+    public const int EPIPE = 32;
     public const int ENOSYS = 38;
     public const int ELOOP = 40;
     public const int EXDEV = 18;

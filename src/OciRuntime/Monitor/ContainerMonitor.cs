@@ -8,12 +8,14 @@ using CriOci.OciRuntime.State;
 namespace CriOci.OciRuntime.Monitor;
 
 /// <summary>What a monitor is started with.</summary>
-public sealed record MonitorArguments(string StateRoot, string Id, string Bundle, string? LogPath, int SyncFd);
+/// <param name="Stdin">Give the container a stdin pipe that attach clients write to (else /dev/null).</param>
+/// <param name="StdinOnce">Close that stdin when the first client that wrote to it detaches.</param>
+public sealed record MonitorArguments(string StateRoot, string Id, string Bundle, string? LogPath, int SyncFd, bool Stdin = false, bool StdinOnce = false);
 
 /// <summary>
 /// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container,
-/// copies the container's stdout and stderr into the CRI log, reaps the init and records its
-/// exit in exit.json. It runs in its own session, detached from the daemon, so the daemon can
+/// copies the container's stdout and stderr (or its terminal) into the CRI log and to attach
+/// clients, passes their input on, reaps the init and records its exit in exit.json. It runs in its own session, detached from the daemon, so the daemon can
 /// be restarted or killed without the container noticing.
 /// </summary>
 public static class ContainerMonitor
@@ -41,6 +43,14 @@ public static class ContainerMonitor
             {
                 args.AddRange(["--log", arguments.LogPath]);
             }
+            if (arguments.Stdin)
+            {
+                args.Add("--stdin");
+            }
+            if (arguments.StdinOnce)
+            {
+                args.Add("--stdin-once");
+            }
             ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, args, ["PATH=" + Spec.SpecDefaults.DefaultPath],
                 [devNull, devNull, devNull, arguments.SyncFd], NewSession: true));
             return 0;
@@ -64,31 +74,45 @@ public static class ContainerMonitor
         LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
         CriLogWriter? log = null;
-        int devNull, stdoutRead, stdoutWrite, stderrRead, stderrWrite;
+        MonitorStdio? stdio = null;
         ContainerStateFile state;
+        ContainerInput input;
+        AttachServer attach;
         try
         {
-            devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
-            (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
-            (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
+            var terminal = ContainerLauncher.LoadSpec(Path.GetFullPath(arguments.Bundle)).Process?.Terminal == true;
+            stdio = MonitorStdio.Open(terminal, arguments.Stdin);
             if (arguments.LogPath is not null)
             {
                 log = CriLogWriter.Open(arguments.LogPath);
             }
-            state = ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle,
-                new InitStdio(devNull, stdoutWrite, stderrWrite), runtimeExecutable, monitored: true);
+            state = ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit, runtimeExecutable, monitored: true);
+            try
+            {
+                input = stdio.TakeOver();
+                attach = AttachServer.Start(new StateDirectory(arguments.StateRoot, arguments.Id).AttachSocketPath, input, arguments.StdinOnce);
+            }
+            catch
+            {
+                LibC.kill(state.InitPid, Signals.SIGKILL);
+                LibC.waitpid(state.InitPid, out _, 0);
+                if (state.CgroupPath is { } cgroupPath)
+                {
+                    new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
+                }
+                Directory.Delete(new StateDirectory(arguments.StateRoot, arguments.Id).Path, recursive: true);
+                throw;
+            }
         }
-        catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
             var kind = exception is ContainerCannotRunException ? "cannot-run" : "failed";
             SyncPipe.Send(arguments.SyncFd, SyncPipe.Error, $"{kind} {exception.Message}");
             LibC.close(arguments.SyncFd);
+            stdio?.CloseAll();
             log?.Dispose();
             return 1;
         }
-        LibC.close(stdoutWrite);
-        LibC.close(stderrWrite);
-        LibC.close(devNull);
         SyncPipe.Send(arguments.SyncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
         LibC.close(arguments.SyncFd);
 
@@ -100,11 +124,12 @@ public static class ContainerMonitor
                 context.Cancel = true;
                 log.Reopen(arguments.LogPath);
             });
-        var pumps = new[]
+        // A terminal's output is logged as stdout, as CRI-O and containerd do.
+        var pumps = new List<Thread> { StartPump(stdio.StdoutRead, log is null ? null : new CriLogStream(log, "stdout"), attach, AttachFrameKind.Stdout) };
+        if (stdio.StderrRead >= 0)
         {
-            StartPump(stdoutRead, log is null ? null : new CriLogStream(log, "stdout")),
-            StartPump(stderrRead, log is null ? null : new CriLogStream(log, "stderr")),
-        };
+            pumps.Add(StartPump(stdio.StderrRead, log is null ? null : new CriLogStream(log, "stderr"), attach, AttachFrameKind.Stderr));
+        }
         var (exitCode, signal) = WaitForInit(state.InitPid);
         // Output still in the pipes belongs before the exit record; processes that outlived
         // the init (only possible without a private PID namespace) must not hold us forever.
@@ -112,6 +137,10 @@ public static class ContainerMonitor
         {
             pump.Join(TimeSpan.FromSeconds(2));
         }
+        // Attach clients hear of the exit first: once exit.json exists the container may be
+        // deleted at once, and the monitor must be done with it by then.
+        attach.Complete(exitCode);
+        input.Dispose();
         new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
             new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: WasOomKilled(state, signal)));
         log?.Dispose();
@@ -166,14 +195,14 @@ public static class ContainerMonitor
         }
     }
 
-    private static Thread StartPump(int fd, CriLogStream? stream)
+    private static Thread StartPump(int fd, CriLogStream? stream, AttachServer attach, AttachFrameKind kind)
     {
-        var thread = new Thread(() => Pump(fd, stream)) { IsBackground = true, Name = "crioci-log" };
+        var thread = new Thread(() => Pump(fd, stream, attach, kind)) { IsBackground = true, Name = "crioci-log" };
         thread.Start();
         return thread;
     }
 
-    private static unsafe void Pump(int fd, CriLogStream? stream)
+    private static unsafe void Pump(int fd, CriLogStream? stream, AttachServer attach, AttachFrameKind kind)
     {
         var buffer = new byte[32 * 1024];
         fixed (byte* pointer = buffer)
@@ -185,11 +214,13 @@ public static class ContainerMonitor
                 {
                     continue;
                 }
+                // 0 at the end of a pipe; EIO from a terminal's master once the container has closed it.
                 if (read <= 0)
                 {
                     break;
                 }
                 stream?.Append(buffer.AsSpan(0, (int)read));
+                attach.Broadcast(kind, buffer.AsSpan(0, (int)read));
             }
         }
         stream?.Flush();

@@ -25,6 +25,7 @@ public sealed record RootSpec
 public sealed record ProcessSpec
 {
     public bool Terminal { get; init; }
+    public ConsoleSizeSpec? ConsoleSize { get; init; }
     public required UserSpec User { get; init; }
     public IReadOnlyList<string>? Args { get; init; }
     public IReadOnlyList<string>? Env { get; init; }
@@ -35,6 +36,13 @@ public sealed record ProcessSpec
     public int? OomScoreAdj { get; init; }
     public string? ApparmorProfile { get; init; }
     public string? SelinuxLabel { get; init; }
+}
+
+/// <summary>process.consoleSize: the terminal's size in characters (only with terminal).</summary>
+public sealed record ConsoleSizeSpec
+{
+    public uint Height { get; init; }
+    public uint Width { get; init; }
 }
 
 public sealed record UserSpec

@@ -6,7 +6,7 @@ namespace CriOci.OciRuntime.State;
 
 /// <summary>
 /// The runtime's per-container directory under its root (like runc's --root): state.json,
-/// exit.json and the exec fifo. Lives on tmpfs: a reboot forgets every container, as it should.
+/// exit.json, the exec fifo and the monitor's attach socket. Lives on tmpfs: a reboot forgets every container, as it should.
 /// </summary>
 public sealed class StateDirectory(string root, string id)
 {
@@ -16,6 +16,9 @@ public sealed class StateDirectory(string root, string id)
     public string StateFile => System.IO.Path.Combine(Path, "state.json");
     public string ExitFile => System.IO.Path.Combine(Path, "exit.json");
     public string ExecFifo => System.IO.Path.Combine(Path, "exec.fifo");
+
+    /// <summary>The monitor's attach socket (mode 0600; protocol in <see cref="Monitor.AttachProtocol"/>).</summary>
+    public string AttachSocketPath => System.IO.Path.Combine(Path, "attach.sock");
 
     public bool Exists => File.Exists(StateFile);
 

@@ -12,7 +12,7 @@ namespace CriOci.OciRuntime.Tests.Support;
 /// </summary>
 internal sealed class BusyboxBundle : IDisposable
 {
-    public static readonly string[] Applets = ["sh", "echo", "cat", "hostname", "sleep", "id"];
+    public static readonly string[] Applets = ["sh", "echo", "cat", "hostname", "sleep", "id", "tty", "stty", "ls"];
 
     public const string Hostname = "crioci-test-host";
 
@@ -81,6 +81,19 @@ internal sealed class BusyboxBundle : IDisposable
             },
         };
         File.WriteAllBytes(Path.Combine(Bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
+        return spec;
+    }
+
+    /// <summary>Writes <paramref name="spec"/> as the bundle's config.json (after changing what <see cref="WriteConfig"/> wrote).</summary>
+    public void WriteSpec(RuntimeSpec spec) =>
+        File.WriteAllBytes(Path.Combine(Bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
+
+    /// <summary>A config.json whose process runs <paramref name="args"/> on a terminal of the given size.</summary>
+    public RuntimeSpec WriteTerminalConfig(uint width, uint height, params string[] args)
+    {
+        var spec = WriteConfig(args);
+        spec = spec with { Process = spec.Process! with { Terminal = true, ConsoleSize = new ConsoleSizeSpec { Width = width, Height = height } } };
+        WriteSpec(spec);
         return spec;
     }
 

@@ -20,7 +20,7 @@ internal sealed class FakeContainerRuntime(CallLog log) : IContainerRuntime
 
     public ProcessSpec? LastExecProcess { get; private set; }
 
-    public Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken)
+    public Task<int> CreateAsync(string id, string bundle, string? logPath, MonitorIo io, CancellationToken cancellationToken)
     {
         log.Add($"Create {id}");
         if (CreateFailure is { } failure)
@@ -89,4 +89,10 @@ internal sealed class FakeContainerRuntime(CallLog log) : IContainerRuntime
         LastExecProcess = process;
         return Task.FromResult(ExecResult);
     }
+
+    public Task<CriOci.OciRuntime.Launch.InteractiveProcess> ExecInteractiveAsync(string id, ProcessSpec process, bool stdin, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("interactive exec is not faked");
+
+    public Task<CriOci.OciRuntime.Launch.AttachConnection> AttachAsync(string id, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("attach is not faked");
 }

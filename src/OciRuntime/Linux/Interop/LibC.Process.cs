@@ -18,6 +18,9 @@ internal static partial class LibC
     public const int PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
     private const long SYS_pidfd_send_signal = 424;
+    private const long SYS_close_range = 436;
+
+    public const uint CLOSE_RANGE_CLOEXEC = 1u << 2;
     private const long SYS_pidfd_open = 434;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -62,6 +65,11 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long syscall_pidfd_send_signal(long number, int pidfd, int signal, nint info, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long syscall_close_range(long number, uint first, uint last, uint flags);
+
+    public static int close_range(uint first, uint last, uint flags) => (int)syscall_close_range(SYS_close_range, first, last, flags);
 
     public static int pidfd_open(int pid) => (int)syscall_pidfd_open(SYS_pidfd_open, pid, 0);
 

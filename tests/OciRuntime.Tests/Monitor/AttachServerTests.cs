@@ -1,0 +1,117 @@
+using System.Net.Sockets;
+using System.Text;
+using CriOci.OciRuntime.Launch;
+using CriOci.OciRuntime.Monitor;
+
+namespace CriOci.OciRuntime.Tests.Monitor;
+
+/// <summary>The monitor's attach socket in-process: frames in order, slow clients dropped, input passed on.</summary>
+public sealed class AttachServerTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("crioci-attach-").FullName;
+    private readonly string _path;
+
+    public AttachServerTests() => _path = Path.Combine(_directory, "attach.sock");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private Socket Connect()
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(_path));
+        return socket;
+    }
+
+    private static List<(AttachFrameKind Kind, byte[] Payload)> ReadAll(Socket socket)
+    {
+        var frames = new List<(AttachFrameKind, byte[])>();
+        try
+        {
+            while (AttachProtocol.Read(socket) is { } frame)
+            {
+                frames.Add(frame);
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset by the monitor: the same as the end for a dropped client.
+        }
+        return frames;
+    }
+
+    [Fact]
+    public void Complete_RegisteredClient_GetsGreetingOutputInOrderThenExitCode()
+    {
+        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        using var client = Connect();
+        var greeting = AttachProtocol.Read(client);
+
+        server.Broadcast(AttachFrameKind.Stdout, "out"u8);
+        server.Broadcast(AttachFrameKind.Stderr, "err"u8);
+        server.Complete(7);
+        var frames = ReadAll(client);
+
+        Assert.Equal(AttachFrameKind.Attached, greeting!.Value.Kind);
+        Assert.Equal(new byte[] { 0 }, greeting.Value.Payload);
+        Assert.Equal([AttachFrameKind.Stdout, AttachFrameKind.Stderr, AttachFrameKind.Exit], frames.Select(f => f.Kind));
+        Assert.Equal("out", Encoding.UTF8.GetString(frames[0].Payload));
+        Assert.Equal("err", Encoding.UTF8.GetString(frames[1].Payload));
+        Assert.Equal(new byte[] { 0, 0, 0, 7 }, frames[2].Payload);
+    }
+
+    [Fact]
+    public async Task Broadcast_ClientThatNeverReads_IsDroppedInsteadOfWaitedFor()
+    {
+        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        using var slow = Connect();
+        Assert.NotNull(AttachProtocol.Read(slow)); // registered
+        var chunk = new byte[32 * 1024];
+        const int chunks = 2000; // 64 MB: far more than the socket and the client's queue hold
+
+        // If a broadcast waited for the client, this would never finish.
+        await Task.Run(() =>
+        {
+            for (var i = 0; i < chunks; i++)
+            {
+                server.Broadcast(AttachFrameKind.Stdout, chunk);
+            }
+            server.Complete(0);
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+        var frames = ReadAll(slow);
+
+        Assert.DoesNotContain(frames, f => f.Kind == AttachFrameKind.Exit);
+        Assert.InRange(frames.Count, 0, chunks - 1);
+    }
+
+    [Fact]
+    public void Stdin_FramesFromClient_ReachThePipeAndStdinCloseEndsIt()
+    {
+        var (read, write) = ContainerRuntime.CreatePipe();
+        using var container = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(read, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+        var input = new ContainerInput(write, terminal: false, stdin: true);
+        var server = AttachServer.Start(_path, input, stdinOnce: false);
+        using var client = Connect();
+        var greeting = AttachProtocol.Read(client);
+
+        client.Send(AttachProtocol.Frame(AttachFrameKind.Stdin, "typed\n"u8));
+        client.Send(AttachProtocol.Frame(AttachFrameKind.StdinClose, []));
+        using var reader = new StreamReader(container);
+        var received = reader.ReadToEnd(); // returns only once the monitor closed the pipe
+        server.Complete(0);
+        input.Dispose();
+
+        Assert.Equal(new byte[] { 2 }, greeting!.Value.Payload);
+        Assert.Equal("typed\n", received);
+    }
+
+    [Fact]
+    public void Start_SocketFile_IsReadableAndWritableByTheOwnerOnly()
+    {
+        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+
+        var mode = File.GetUnixFileMode(_path);
+        server.Complete(0);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+    }
+}
