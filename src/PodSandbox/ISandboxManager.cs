@@ -41,6 +41,15 @@ public interface ISandboxManager : IDisposable
     /// <summary>Runs a command in the container; a zero timeout means no limit.</summary>
     Task<ExecSyncResponse> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a command in the running container for a streaming exec session, on a terminal
+    /// when <paramref name="tty"/> is set. The caller owns the process (disposing kills it).
+    /// </summary>
+    Task<OciRuntime.Launch.InteractiveProcess> ExecInteractiveAsync(string containerId, IReadOnlyList<string> command, bool tty, bool stdin, CancellationToken cancellationToken);
+
+    /// <summary>Connects to the running container's output and input through its monitor.</summary>
+    Task<OciRuntime.Launch.AttachConnection> AttachAsync(string containerId, CancellationToken cancellationToken);
+
     /// <summary>Reopens the container's log file after kubelet rotated it. FailedPrecondition when the container is not running.</summary>
     Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken);
 

@@ -60,7 +60,7 @@ internal sealed partial class SandboxManager
             var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
                 ? null
                 : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
-            await _runtime.CreateAsync(id, bundle, logPath, cancellationToken).ConfigureAwait(false);
+            await _runtime.CreateAsync(id, bundle, logPath, new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce), cancellationToken).ConfigureAwait(false);
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 
             var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,

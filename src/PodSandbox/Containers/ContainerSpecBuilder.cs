@@ -14,15 +14,15 @@ public static class ContainerSpecBuilder
 {
     public const string RootfsDirectory = "rootfs";
 
+    /// <summary>A terminal container gets TERM=xterm unless it names its own (containerd's WithTTY does the same).</summary>
+    private static IReadOnlyList<string> TerminalEnvironment(bool tty, IReadOnlyList<string> environment) =>
+        tty && !environment.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal)) ? [.. environment, "TERM=xterm"] : environment;
+
     public static RuntimeSpec Build(ContainerSpecInput input)
     {
         var config = input.Config;
         var security = config.Linux?.SecurityContext;
         var privileged = security?.Privileged == true;
-        if (config.Tty)
-        {
-            throw new InvalidArgumentException("config.tty: terminal containers are not supported yet");
-        }
         var hostNetwork = input.Sandbox.NetworkNamespace is null;
         var capabilities = BuildCapabilities(security, privileged);
 
@@ -31,7 +31,8 @@ public static class ContainerSpecBuilder
             Process = new ProcessSpec
             {
                 Args = ContainerCommand.Resolve(config.Command, config.Args, input.Image.Entrypoint, input.Image.Cmd),
-                Env = ContainerCommand.MergeEnvironment(input.Image.Env, config.Envs.Select(e => (e.Key, e.Value))),
+                Terminal = config.Tty,
+                Env = TerminalEnvironment(config.Tty, ContainerCommand.MergeEnvironment(input.Image.Env, config.Envs.Select(e => (e.Key, e.Value)))),
                 Cwd = NonEmpty(config.WorkingDir) ?? NonEmpty(input.Image.WorkingDir) ?? "/",
                 User = new UserSpec { Uid = input.User.Uid, Gid = input.User.Gid, AdditionalGids = input.User.AdditionalGids },
                 Capabilities = capabilities,

@@ -149,6 +149,12 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Task.FromResult<Stream>(new MemoryStream());
     }
 
+    public Task<OciRuntime.Launch.InteractiveProcess> ExecInteractiveAsync(string containerId, IReadOnlyList<string> command, bool tty, bool stdin, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the CRI server tests do not run processes");
+
+    public Task<OciRuntime.Launch.AttachConnection> AttachAsync(string containerId, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the CRI server tests do not run processes");
+
     /// <summary>Events the tests publish to GetContainerEvents clients.</summary>
     public PodSandbox.Events.ContainerEventHub Events { get; } = new();
 

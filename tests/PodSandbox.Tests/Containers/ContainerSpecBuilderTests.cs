@@ -273,11 +273,31 @@ public sealed class ContainerSpecBuilderTests
     }
 
     [Fact]
-    public void Build_Tty_ThrowsInvalidArgument()
+    public void Build_Tty_AsksForATerminalAndSetsTerm()
     {
-        var exception = Assert.Throws<InvalidArgumentException>(() => Build(Config(c => c.Tty = true)));
+        var spec = Build(Config(c => c.Tty = true));
 
-        Assert.Contains("tty", exception.Message);
+        Assert.True(spec.Process!.Terminal);
+        Assert.Contains("TERM=xterm", spec.Process.Env!);
+    }
+
+    [Fact]
+    public void Build_TtyWithItsOwnTerm_KeepsIt()
+    {
+        var spec = Build(Config(c =>
+        {
+            c.Tty = true;
+            c.Envs.Add(new KeyValue { Key = "TERM", Value = "vt100" });
+        }));
+
+        Assert.Single(spec.Process!.Env!, e => e.StartsWith("TERM=", StringComparison.Ordinal));
+        Assert.Contains("TERM=vt100", spec.Process.Env!);
+    }
+
+    [Fact]
+    public void Build_WithoutTty_NoTerminal()
+    {
+        Assert.False(Build(Config(c => { })).Process!.Terminal);
     }
 
     // ---- namespaces and hostname
