@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using CriOci.Streaming.RemoteCommand;
 
-namespace CriOci.Streaming.Tests.Sessions;
+namespace CriOci.Streaming.Tests.RemoteCommand;
 
 /// <summary>The resize stream: JSON objects back to back, as Go's json.Encoder writes them, split anywhere by the transport.</summary>
 public sealed class ResizeDecoderTests
