@@ -62,7 +62,7 @@ public static class CriBenchmark
             }
             if (release is not null)
             {
-                await release.DisposeAsync();
+                run.Note(await release.RestoreAsync());
             }
             DeleteQuietly(work);
         }

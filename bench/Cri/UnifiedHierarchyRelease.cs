@@ -7,10 +7,10 @@ namespace CriOci.Bench.Cri;
 /// owns any controller ("cgroups in hybrid mode not supported, drop all controllers from
 /// cgroupv2"). On this kind of machine it owns hugetlb from boot. A controller moves to a v1
 /// hierarchy when no v2 cgroup enables it for its children and a v1 hierarchy is mounted with it,
-/// so: clear it from every cgroup.subtree_control (deepest first), mount it at
-/// /sys/fs/cgroup/NAME, and on dispose unmount it and enable it again where it was.
+/// so: clear it from every cgroup.subtree_control (deepest first) and mount it at
+/// /sys/fs/cgroup/NAME; <see cref="RestoreAsync"/> tries to undo that.
 /// </summary>
-public sealed class UnifiedHierarchyRelease : IAsyncDisposable
+public sealed class UnifiedHierarchyRelease
 {
     private const string Unified = "/sys/fs/cgroup/unified";
 
@@ -56,43 +56,62 @@ public sealed class UnifiedHierarchyRelease : IAsyncDisposable
         }
         catch
         {
-            await release.DisposeAsync();
+            await release.RestoreAsync();
             throw;
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Gives the controllers back to cgroup2: removes the empty cgroups the runtimes left in the
+    /// v1 hierarchies (their parents, such as k8s.io/), unmounts them and enables the controllers
+    /// where they were enabled. The kernel frees a v1 hierarchy only when nothing holds it; if a
+    /// controller has not come back after a few seconds, its v1 hierarchy is mounted again, so
+    /// the host is left in a consistent hybrid layout, and the returned note says so.
+    /// </summary>
+    public async Task<string> RestoreAsync()
     {
+        var notes = new List<string>();
         foreach (var mountPoint in _mounted)
         {
-            await CommandRunner.RunUncheckedAsync("umount", [mountPoint], TimeSpan.FromSeconds(30));
-            try
-            {
-                Directory.Delete(mountPoint);
-            }
-            catch (IOException)
-            {
-            }
-        }
-        // The kernel returns the controller to cgroup2 once the v1 hierarchy is gone; that may take a moment.
-        foreach (var (file, controller) in Enumerable.Reverse(_cleared))
-        {
-            for (var attempt = 0; attempt < 50 && File.Exists(file); attempt++)
+            foreach (var cgroup in Directory.EnumerateDirectories(mountPoint, "*", SearchOption.AllDirectories).OrderByDescending(path => path.Length))
             {
                 try
                 {
-                    File.WriteAllText(file, "+" + controller);
-                    break;
-                }
-                catch (IOException) when (attempt < 49)
-                {
-                    await Task.Delay(100);
+                    Directory.Delete(cgroup);
                 }
                 catch (IOException)
                 {
-                    Console.Error.WriteLine($"crioci-bench: could not enable {controller} in {file} again");
+                    // Still has processes (another runtime's container).
                 }
             }
+            await CommandRunner.RunUncheckedAsync("umount", [mountPoint], TimeSpan.FromSeconds(30));
+            var controller = Path.GetFileName(mountPoint);
+            if (!await BackOnUnifiedAsync(controller))
+            {
+                await CommandRunner.RunAsync("mount", ["-t", "cgroup", "-o", controller, "cgroup", mountPoint], TimeSpan.FromSeconds(30));
+                notes.Add($"{controller} did not return to cgroup2 (the kernel still holds its v1 hierarchy), so it stays mounted at {mountPoint}");
+                continue;
+            }
+            Directory.Delete(mountPoint);
+            foreach (var (file, _) in Enumerable.Reverse(_cleared).Where(c => c.Controller == controller && File.Exists(c.File)))
+            {
+                File.WriteAllText(file, "+" + controller);
+            }
         }
+        _mounted.Clear();
+        return string.Join("; ", notes);
+    }
+
+    private static async Task<bool> BackOnUnifiedAsync(string controller)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            if (File.ReadAllText(Path.Combine(Unified, "cgroup.controllers")).Split(' ', StringSplitOptions.TrimEntries).Contains(controller))
+            {
+                return true;
+            }
+            await Task.Delay(100);
+        }
+        return false;
     }
 }

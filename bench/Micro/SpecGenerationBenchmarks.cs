@@ -2,6 +2,7 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using CriOci.Cri.V1;
 using CriOci.OciRuntime.Spec;
+using CriOci.PodSandbox;
 using CriOci.PodSandbox.Containers;
 using CriOci.PodSandbox.Storage;
 
