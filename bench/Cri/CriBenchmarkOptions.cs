@@ -12,7 +12,7 @@ namespace CriOci.Bench.Cri;
 /// </param>
 public sealed record CriBenchmarkOptions(
     string Daemon,
-    int Samples = 30,
+    int Samples = 60,
     int WarmUp = 3,
     int Pods = 30,
     int PodRounds = 3,
