@@ -53,6 +53,10 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
                 Record(CriMeasure.IdlePss, peer, idle.PssKiB / 1024.0);
             });
         }
+        if (Active.Count(p => p.Peer is ContainerdPeer) > 1)
+        {
+            Note("the containerd peers run at the same time and share /usr/bin/containerd's pages, which lowers each one's idle PSS (RSS is unaffected)");
+        }
         foreach (var hostNetwork in new[] { true, false })
         {
             await EachSampleAsync(async (peer, recorded) =>
@@ -224,6 +228,3 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
         }
     }
 }
-
-/// <param name="PodsLeft">Pods the peer listed after the workloads; -1 when it did not answer.</param>
-public sealed record PeerCleanup(string Peer, int PodsCreated, int PodsLeft, int ContainersLeft);
