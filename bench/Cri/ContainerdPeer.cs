@@ -14,11 +14,13 @@ namespace CriOci.Bench.Cri;
 public sealed class ContainerdPeer : CriPeer
 {
     private readonly ContainerdServer _server;
+    private readonly string _bridge;
 
-    private ContainerdPeer(string name, ContainerdServer server)
+    private ContainerdPeer(string name, ContainerdServer server, string bridge)
         : base(name, PlayCommand.Connect(server.Socket))
     {
         _server = server;
+        _bridge = bridge;
     }
 
     public override int DaemonPid => _server.Pid;
@@ -37,6 +39,7 @@ public sealed class ContainerdPeer : CriPeer
         var cniDirectory = Path.Combine(directory, "cni");
         Directory.CreateDirectory(cniDirectory);
         var index = subnetIndex.ToString(CultureInfo.InvariantCulture);
+        var bridge = "crbench" + index;
         var subnet = $"10.{(88 + subnetIndex).ToString(CultureInfo.InvariantCulture)}.0.0/16";
         await File.WriteAllTextAsync(Path.Combine(cniDirectory, "10-bench.conflist"), $$"""
             {
@@ -45,7 +48,7 @@ public sealed class ContainerdPeer : CriPeer
               "plugins": [
                 {
                   "type": "bridge",
-                  "bridge": "crbench{{index}}",
+                  "bridge": "{{bridge}}",
                   "isGateway": true,
                   "ipMasq": true,
                   "ipam": {
@@ -79,7 +82,7 @@ public sealed class ContainerdPeer : CriPeer
                 endpoint = ["http://{{images.Registry}}"]
             """;
         var server = await ContainerdServer.StartAsync(directory, cri);
-        var peer = new ContainerdPeer(name, server);
+        var peer = new ContainerdPeer(name, server, bridge);
         try
         {
             await PeerReadiness.WaitAsync(peer, () => false, cancellationToken);
@@ -92,9 +95,11 @@ public sealed class ContainerdPeer : CriPeer
         }
     }
 
+    /// <summary>Stops containerd, then deletes the bridge, which the bridge plugin leaves behind by design.</summary>
     public override async ValueTask DisposeAsync()
     {
         Channel.Dispose();
         await _server.DisposeAsync();
+        await CommandRunner.RunUncheckedAsync("ip", ["link", "delete", _bridge], TimeSpan.FromSeconds(30));
     }
 }
