@@ -38,17 +38,22 @@ public static class RuntimeBenchmark
 {
     private static readonly (string Name, string Path)[] Peers = [("crun", "/usr/bin/crun"), ("runc", "/usr/sbin/runc")];
 
-    public static string DefaultCriociRuntime()
+    public static string DefaultCriociRuntime() => Published("crioci-runtime");
+
+    public static string DefaultCriociDaemon() => Published("crioci");
+
+    /// <summary>artifacts/bin/NAME of the repository the benchmark was built in.</summary>
+    private static string Published(string name)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            var candidate = Path.Combine(directory.FullName, "artifacts", "bin", "crioci-runtime");
+            var candidate = Path.Combine(directory.FullName, "artifacts", "bin", name);
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
-        throw new FileNotFoundException("artifacts/bin/crioci-runtime not found: run ./build.sh first");
+        throw new FileNotFoundException($"artifacts/bin/{name} not found: run ./build.sh first");
     }
 
     public static async Task<RuntimeReport> RunAsync(string criociRuntime, int samples, CancellationToken cancellationToken)

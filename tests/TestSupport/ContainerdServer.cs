@@ -3,24 +3,32 @@ using System.Diagnostics;
 namespace CriOci.TestSupport;
 
 /// <summary>
-/// Debian's containerd on a temporary socket, root and state (its CRI plugin off: only the
-/// content store, the task service and the runc shim are used), driven with `ctr`. Killed,
-/// unmounted and deleted on dispose.
+/// Debian's containerd on a temporary socket, root and state, driven with `ctr`. Its CRI plugin
+/// is off (only the content store, the task service and the runc shim are used) unless a CRI
+/// plugin section is given, as the CRI benchmark does. Its output goes to containerd.log in its
+/// directory. Killed, unmounted and deleted on dispose.
 /// </summary>
 public sealed class ContainerdServer : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly StreamWriter _log;
 
-    private ContainerdServer(Process process, string directory)
+    private ContainerdServer(Process process, StreamWriter log, string directory)
     {
         _process = process;
+        _log = log;
         Directory = directory;
     }
 
     public string Directory { get; }
     public string Socket => Path.Combine(Directory, "containerd.sock");
+    public int Pid => _process.Id;
 
-    public static async Task<ContainerdServer> StartAsync(string? directory = null)
+    /// <param name="criPluginConfig">
+    /// TOML of the <c>[plugins."io.containerd.grpc.v1.cri"]</c> table and its sub-tables; null
+    /// disables the CRI plugin.
+    /// </param>
+    public static async Task<ContainerdServer> StartAsync(string? directory = null, string? criPluginConfig = null)
     {
         TestDependencies.RequireFile("/usr/bin/containerd", "containerd");
         TestDependencies.RequireFile("/usr/bin/ctr", "containerd");
@@ -31,25 +39,37 @@ public sealed class ContainerdServer : IAsyncDisposable
             version = 2
             root = "{directory}/root"
             state = "{directory}/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri"]
+            {(criPluginConfig is null ? "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]" : "")}
             [grpc]
               address = "{directory}/containerd.sock"
+            {criPluginConfig}
             """);
         var start = new ProcessStartInfo("/usr/bin/containerd") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
         var process = Process.Start(start) ?? throw new InvalidOperationException("containerd did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new StreamWriter(Path.Combine(directory, "containerd.log")) { AutoFlush = true };
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (log)
+                {
+                    log.WriteLine(line);
+                }
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ContainerdServer(process, directory);
+        var server = new ContainerdServer(process, log, directory);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!(await server.CtrUncheckedAsync("version")).Succeeded)
         {
             if (DateTime.UtcNow > deadline || process.HasExited)
             {
-                throw new TimeoutException("containerd did not answer on " + server.Socket);
+                throw new TimeoutException($"containerd did not answer on {server.Socket}; see {Path.Combine(directory, "containerd.log")}");
             }
             await Task.Delay(100);
         }
@@ -70,6 +90,10 @@ public sealed class ContainerdServer : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
         var mounts = File.ReadAllLines("/proc/self/mountinfo")
             .Select(line => line.Split(' ')[4])
             .Where(mount => mount.StartsWith(Directory + "/", StringComparison.Ordinal))
