@@ -15,6 +15,7 @@ internal sealed partial class CriRuntimeService(
     IImageService images,
     DaemonOptions options,
     IHostApplicationLifetime lifetime,
+    Streaming.StreamingGateway streaming,
     ILogger<CriRuntimeService> logger) : Cri.V1.RuntimeService.RuntimeServiceBase
 {
 }

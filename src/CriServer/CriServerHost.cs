@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace CriOci.CriServer;
@@ -60,6 +61,8 @@ internal static class CriServerHost
         services.AddMetrics();
         services.AddSingleton<CriMetrics>();
         services.AddSingleton<CriInterceptor>();
+        // The daemon registers the real one first; tests without a streaming server get this.
+        services.TryAddSingleton(Streaming.StreamingGateway.Off);
         services.AddCriHealth();
         services.AddGrpc(grpc =>
         {

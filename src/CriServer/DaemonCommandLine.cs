@@ -37,6 +37,11 @@ internal static class DaemonCommandLine
                                    (CRIOCI_REGISTRY_CONFIG_DIR; default /etc/crioci/certs.d)
           --registry-auth-file FILE  Docker config.json credentials (CRIOCI_REGISTRY_AUTH_FILE;
                                    default /etc/crioci/auth.json)
+          --streaming-address ADDR exec/attach/port-forward server ip:port, port 0 for any free one,
+                                   "" for off (CRIOCI_STREAMING_ADDRESS; default 127.0.0.1:0)
+          --streaming-tls-cert FILE, --streaming-tls-key FILE
+                                   PEM certificate and key: serve streaming over HTTPS
+                                   (CRIOCI_STREAMING_TLS_CERT, CRIOCI_STREAMING_TLS_KEY)
           --help                   print this help and exit
         """;
 
@@ -56,10 +61,13 @@ internal static class DaemonCommandLine
         ["--cni-bin-dir"] = "CRIOCI_CNI_BIN_DIR",
         ["--registry-config-dir"] = "CRIOCI_REGISTRY_CONFIG_DIR",
         ["--registry-auth-file"] = "CRIOCI_REGISTRY_AUTH_FILE",
+        ["--streaming-address"] = "CRIOCI_STREAMING_ADDRESS",
+        ["--streaming-tls-cert"] = "CRIOCI_STREAMING_TLS_CERT",
+        ["--streaming-tls-key"] = "CRIOCI_STREAMING_TLS_KEY",
     };
 
     /// <summary>Flags that may be given an empty value ("--metrics-address=" turns metrics off).</summary>
-    private static readonly HashSet<string> EmptyAllowed = new(StringComparer.Ordinal) { "--metrics-address", "--otlp-endpoint" };
+    private static readonly HashSet<string> EmptyAllowed = new(StringComparer.Ordinal) { "--metrics-address", "--otlp-endpoint", "--streaming-address" };
 
     /// <summary>
     /// The parse result: <see cref="DaemonCommand.Help"/>, text to print, a usage error (exit 2),
@@ -116,7 +124,19 @@ internal static class DaemonCommandLine
             Cni = CniFrom(flags, file),
             RegistryConfigDirectory = Path.GetFullPath(flags.GetValueOrDefault("--registry-config-dir") ?? file.Registries?.ConfigDir ?? DaemonOptions.DefaultRegistryConfigDirectory),
             RegistryAuthFile = Path.GetFullPath(flags.GetValueOrDefault("--registry-auth-file") ?? file.Registries?.AuthFile ?? DaemonOptions.DefaultRegistryAuthFile),
+            Streaming = StreamingFrom(flags, file),
         });
+    }
+
+    private static Streaming.StreamingListenerOptions StreamingFrom(Dictionary<string, string> flags, DaemonConfigFile file)
+    {
+        var certificate = flags.GetValueOrDefault("--streaming-tls-cert") ?? file.Streaming?.TlsCertFile;
+        var key = flags.GetValueOrDefault("--streaming-tls-key") ?? file.Streaming?.TlsKeyFile;
+        return Streaming.StreamingListenerOptions.Validate(
+            flags.GetValueOrDefault("--streaming-address") ?? file.Streaming?.Address ?? Streaming.StreamingListenerOptions.DefaultAddress,
+            certificate is null ? null : Path.GetFullPath(certificate),
+            key is null ? null : Path.GetFullPath(key),
+            "--streaming-* / CRIOCI_STREAMING_*");
     }
 
     private static PodSandbox.Network.CniOptions CniFrom(Dictionary<string, string> flags, DaemonConfigFile file)

@@ -21,8 +21,15 @@ internal sealed record DaemonConfigFile(
     DaemonConfigFile.MetricsSection? Metrics = null,
     DaemonConfigFile.OtlpSection? Otlp = null,
     DaemonConfigFile.CniSection? Cni = null,
-    DaemonConfigFile.RegistriesSection? Registries = null)
+    DaemonConfigFile.RegistriesSection? Registries = null,
+    DaemonConfigFile.StreamingSection? Streaming = null)
 {
+    /// <summary>streaming: the exec/attach/port-forward server kubelet and crictl connect to (README.md "Streaming").</summary>
+    /// <param name="Address">"ip:port" to listen on (port 0: any free port); empty turns streaming off.</param>
+    /// <param name="TlsCertFile">PEM certificate: serve HTTPS (needs <paramref name="TlsKeyFile"/>).</param>
+    /// <param name="TlsKeyFile">PEM private key of the certificate.</param>
+    internal sealed record StreamingSection(string? Address = null, string? TlsCertFile = null, string? TlsKeyFile = null);
+
     /// <summary>registries: where pull configuration lives (README.md "Registries").</summary>
     /// <param name="ConfigDir">hosts.toml directory (containerd's layout); a missing directory means upstream only.</param>
     /// <param name="AuthFile">Docker config.json credentials; a missing file means anonymous pulls unless the CRI passes credentials.</param>
@@ -60,7 +67,8 @@ internal sealed record DaemonConfigFile(
         Metrics: new MetricsSection(Address: "", RuntimeMetrics: true),
         Otlp: new OtlpSection(Endpoint: "", Protocol: TelemetryOptions.DefaultOtlpProtocol, ServiceName: TelemetryOptions.DefaultServiceName),
         Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories),
-        Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile));
+        Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile),
+        Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress));
 
     /// <summary>The defaults as indented JSON, ready to be saved as a config file and edited.</summary>
     public static string DefaultJson() =>
@@ -133,6 +141,21 @@ internal sealed record DaemonConfigFile(
             {
                 Fail("metrics.address", ex.Message);
             }
+        }
+        if (Streaming?.Address is { Length: > 0 } streamingAddress)
+        {
+            try
+            {
+                TelemetryOptions.ParseEndPoint(streamingAddress);
+            }
+            catch (FormatException ex)
+            {
+                Fail("streaming.address", ex.Message);
+            }
+        }
+        if ((Streaming?.TlsCertFile is null) != (Streaming?.TlsKeyFile is null))
+        {
+            Fail(Streaming?.TlsCertFile is null ? "streaming.tlsKeyFile" : "streaming.tlsCertFile", "a TLS certificate needs its key and a key its certificate");
         }
         if (Otlp?.Endpoint is { Length: > 0 } endpoint && !TelemetryOptions.IsValidOtlpEndpoint(endpoint))
         {

@@ -25,6 +25,9 @@ internal sealed record DaemonOptions(
     /// <summary>Docker config.json-format registry credentials.</summary>
     public string RegistryAuthFile { get; init; } = DefaultRegistryAuthFile;
 
+    /// <summary>The exec/attach/port-forward server: listen address and optional TLS.</summary>
+    public Streaming.StreamingListenerOptions Streaming { get; init; } = CriServer.Streaming.StreamingListenerOptions.Default;
+
     public const string DefaultRegistryConfigDirectory = "/etc/crioci/certs.d";
     public const string DefaultRegistryAuthFile = "/etc/crioci/auth.json";
     public const string DefaultSocketPath = "/run/crioci/crioci.sock";

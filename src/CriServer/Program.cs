@@ -1,3 +1,4 @@
+using CriOci.CriServer.Streaming;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -83,8 +84,17 @@ internal static class Program
         var builder = CriServerHost.CreateBuilder(options.SocketPath);
         builder.AddCriTelemetry(options.Telemetry);
         builder.Services.AddDaemonBackends(options);
+        using var streamingListener = options.Streaming.Enabled ? Streaming.StreamingListener.Bind(options.Streaming) : null;
+        if (streamingListener is not null)
+        {
+            builder.AddStreaming(streamingListener, options.Streaming);
+        }
         await using var app = builder.Build();
         app.UseCriTelemetry(options.Telemetry);
+        if (streamingListener is not null)
+        {
+            app.UseCriStreaming();
+        }
         app.MapCriServices();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CriOci.Daemon");
 

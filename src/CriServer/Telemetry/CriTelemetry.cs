@@ -93,8 +93,9 @@ internal static class CriTelemetry
         return app;
     }
 
-    /// <summary>The CRI socket is a unix endpoint; only the metrics listener is TCP.</summary>
-    private static bool IsMetricsConnection(HttpContext context) => context.Connection.LocalIpAddress is not null;
+    /// <summary>The CRI socket is a unix endpoint; of the TCP listeners, the streaming one is tagged.</summary>
+    private static bool IsMetricsConnection(HttpContext context) =>
+        context.Connection.LocalIpAddress is not null && !Streaming.StreamingListener.IsStreamingConnection(context);
 
     private static OtlpExportProtocol ToProtocol(string protocol) =>
         protocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;

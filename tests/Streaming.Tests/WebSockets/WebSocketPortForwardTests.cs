@@ -1,3 +1,4 @@
+using CriOci.TestSupport;
 using System.Buffers.Binary;
 using CriOci.Cri.V1;
 using CriOci.Streaming.Tests.Support;

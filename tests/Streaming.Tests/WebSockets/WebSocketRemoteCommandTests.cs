@@ -1,3 +1,4 @@
+using CriOci.TestSupport;
 using CriOci.Cri.V1;
 using CriOci.Streaming.Tests.Support;
 using static CriOci.Streaming.Tests.Spdy.SpdyRemoteCommandTests;

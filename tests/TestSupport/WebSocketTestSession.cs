@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 
-namespace CriOci.Streaming.Tests.WebSockets;
+namespace CriOci.TestSupport;
 
 /// <summary>
 /// A <see cref="ClientWebSocket"/> speaking Kubernetes' channel protocol: it records every
 /// message the server sends, by channel, and sends channel-prefixed messages.
 /// </summary>
-internal sealed class WebSocketTestSession : IAsyncDisposable
+public sealed class WebSocketTestSession : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
     private readonly ConcurrentDictionary<byte, MemoryStream> _channels = new();
