@@ -354,7 +354,10 @@ public sealed class ContainerRuntime : IContainerRuntime
         var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(StateOf(id).AttachSocketPath), cancellationToken).ConfigureAwait(false);
+            using (var address = UnixSocketPath.For(StateOf(id).AttachSocketPath))
+            {
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(address.Address), cancellationToken).ConfigureAwait(false);
+            }
             return await AttachConnection.OpenAsync(socket, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)
