@@ -16,6 +16,7 @@ public sealed record RuntimeOptions(string RuntimeExecutable, string StateRoot);
 public sealed class ContainerRuntime : IContainerRuntime
 {
     private static readonly TimeSpan ExitPollInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MonitorExitGrace = TimeSpan.FromSeconds(2);
     private readonly RuntimeOptions _options;
 
     public ContainerRuntime(RuntimeOptions options)
@@ -267,7 +268,26 @@ public sealed class ContainerRuntime : IContainerRuntime
                 throw new UnavailableException($"container {id} did not die after SIGKILL");
             }
         }
+        await WaitForMonitorToEndAsync(id, cancellationToken).ConfigureAwait(false);
         DeleteStateDirectory(id);
+    }
+
+    /// <summary>
+    /// The monitor writes exit.json as its last act and then exits; its directory goes only
+    /// once it has, so nothing of it can touch (or re-create) the directory afterwards. A
+    /// monitor that does not end soon is not waited for.
+    /// </summary>
+    private async Task WaitForMonitorToEndAsync(string id, CancellationToken cancellationToken)
+    {
+        if (StateOf(id).ReadState() is not { MonitorPid: > 0 } state)
+        {
+            return;
+        }
+        var deadline = DateTime.UtcNow + MonitorExitGrace;
+        while (ProcStat.IsSameLiveProcess(state.MonitorPid, state.MonitorStartTime) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(ExitPollInterval, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private void DeleteStateDirectory(string id)
@@ -354,7 +374,10 @@ public sealed class ContainerRuntime : IContainerRuntime
         var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(StateOf(id).AttachSocketPath), cancellationToken).ConfigureAwait(false);
+            using (var address = UnixSocketPath.For(StateOf(id).AttachSocketPath))
+            {
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(address.Address), cancellationToken).ConfigureAwait(false);
+            }
             return await AttachConnection.OpenAsync(socket, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)

@@ -30,7 +30,8 @@ public static unsafe class ConsoleSocket
     /// <summary>Connects to the unix socket at <paramref name="path"/> (runc's --console-socket).</summary>
     public static int Connect(string path)
     {
-        var bytes = Encoding.UTF8.GetBytes(path);
+        using var shortPath = UnixSocketPath.For(path);
+        var bytes = Encoding.UTF8.GetBytes(shortPath.Address);
         // struct sockaddr_un: a 2-byte family, then a 108-byte path.
         if (bytes.Length >= 108)
         {

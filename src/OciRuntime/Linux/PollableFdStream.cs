@@ -12,11 +12,16 @@ internal sealed class PollableFdStream : Stream
 {
     private readonly bool _canRead;
     private readonly bool _canWrite;
-    private int _fd;
+    private readonly int _fd;
+
+    // Reference-counted, so a read or write racing with Dispose never reaches a descriptor
+    // number that was closed and reused meanwhile.
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
 
     public PollableFdStream(int fd, FileAccess access)
     {
         _fd = fd;
+        _handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
         _canRead = access.HasFlag(FileAccess.Read);
         _canWrite = access.HasFlag(FileAccess.Write);
         var flags = Errno.Check(LibC.fcntl(fd, LibC.F_GETFL, 0), "fcntl F_GETFL", $"fd {fd}");
@@ -30,7 +35,7 @@ internal sealed class PollableFdStream : Stream
     public byte? ByteOnClose { get; init; }
 
     /// <summary>The descriptor, for ioctls on a terminal; -1 once disposed.</summary>
-    public int Fd => _fd;
+    public int Fd => _handle.IsClosed ? -1 : _fd;
 
     public override bool CanRead => _canRead;
     public override bool CanWrite => _canWrite;
@@ -47,7 +52,7 @@ internal sealed class PollableFdStream : Stream
             {
                 return read;
             }
-            await FdPoller.Shared.WaitAsync(LiveFd(), LibC.EPOLLIN, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(LibC.EPOLLIN, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -79,7 +84,7 @@ internal sealed class PollableFdStream : Stream
                 buffer = buffer[written..];
                 continue;
             }
-            await FdPoller.Shared.WaitAsync(LiveFd(), LibC.EPOLLOUT, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(LibC.EPOLLOUT, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,13 +116,27 @@ internal sealed class PollableFdStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Bytes read, 0 at end of file, -1 when nothing is available yet.</summary>
-    private unsafe int TryRead(Span<byte> buffer)
+    private int TryRead(Span<byte> buffer)
+    {
+        var added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            return TryReadReferenced(buffer);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    private unsafe int TryReadReferenced(Span<byte> buffer)
     {
         fixed (byte* pointer = buffer)
         {
             while (true)
             {
-                var read = LibC.read(LiveFd(), pointer, (nuint)buffer.Length);
+                var read = LibC.read(_fd, pointer, (nuint)buffer.Length);
                 if (read >= 0)
                 {
                     return (int)read;
@@ -139,13 +158,27 @@ internal sealed class PollableFdStream : Stream
     }
 
     /// <summary>Bytes written, 0 when the pipe or terminal is full.</summary>
-    private unsafe int TryWrite(ReadOnlySpan<byte> buffer)
+    private int TryWrite(ReadOnlySpan<byte> buffer)
+    {
+        var added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            return TryWriteReferenced(buffer);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    private unsafe int TryWriteReferenced(ReadOnlySpan<byte> buffer)
     {
         fixed (byte* pointer = buffer)
         {
             while (true)
             {
-                var written = LibC.write(LiveFd(), pointer, (nuint)buffer.Length);
+                var written = LibC.write(_fd, pointer, (nuint)buffer.Length);
                 if (written >= 0)
                 {
                     return (int)written;
@@ -165,32 +198,42 @@ internal sealed class PollableFdStream : Stream
         }
     }
 
+    private Task WaitAsync(uint events, CancellationToken cancellationToken)
+    {
+        var ready = FdPoller.Shared.WaitAsync(LiveFd(), events, cancellationToken);
+        if (_handle.IsClosed)
+        {
+            // Disposed while we registered: Dispose's Forget may have come first; never wait forever.
+            FdPoller.Shared.Forget(_fd);
+        }
+        return ready;
+    }
+
     private void WaitBlocking(short events)
     {
         var descriptor = new LibC.PollDescriptor { Fd = LiveFd(), Events = events };
         Errno.RetryOnInterrupt(() => LibC.poll(ref descriptor, 1, -1), "poll");
     }
 
-    private int LiveFd() => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(PollableFdStream));
+    private int LiveFd() => !_handle.IsClosed ? _fd : throw new ObjectDisposedException(nameof(PollableFdStream));
 
     protected override void Dispose(bool disposing)
     {
-        if (ByteOnClose is { } last && _fd >= 0)
+        if (!_handle.IsClosed)
         {
-            try
+            if (ByteOnClose is { } last)
             {
-                TryWrite([last]);
+                try
+                {
+                    TryWrite([last]);
+                }
+                catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+                {
+                    // The terminal is gone already: nothing to end.
+                }
             }
-            catch (IOException)
-            {
-                // The terminal is gone already: nothing to end.
-            }
-        }
-        var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-        {
-            FdPoller.Shared.Forget(fd);
-            LibC.close(fd);
+            FdPoller.Shared.Forget(_fd);
+            _handle.Dispose();
         }
         base.Dispose(disposing);
     }

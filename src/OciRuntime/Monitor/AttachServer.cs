@@ -39,7 +39,8 @@ internal sealed class AttachServer
             var previous = Linux.Interop.LibC.umask(0x3f /* 077 */);
             try
             {
-                listener.Bind(new UnixDomainSocketEndPoint(path));
+                using var address = Linux.UnixSocketPath.For(path);
+                listener.Bind(new UnixDomainSocketEndPoint(address.Address));
             }
             finally
             {

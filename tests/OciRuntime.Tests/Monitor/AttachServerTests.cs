@@ -105,6 +105,28 @@ public sealed class AttachServerTests : IDisposable
     }
 
     [Fact]
+    public void Start_PathLongerThanASocketAddress_IsStillBoundAndReachable()
+    {
+        // A deep state root plus a 64-character container ID passes the 107 bytes of sockaddr_un.
+        var deep = Path.Combine(_directory, new string('d', 60), new string('e', 64));
+        Directory.CreateDirectory(deep);
+        var path = Path.Combine(deep, "attach.sock");
+        var server = AttachServer.Start(path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using (var address = OciRuntime.Linux.UnixSocketPath.For(path))
+        {
+            client.Connect(new UnixDomainSocketEndPoint(address.Address));
+        }
+        var greeting = AttachProtocol.Read(client);
+        server.Complete(0);
+
+        Assert.True(path.Length > 107, path);
+        Assert.True(File.Exists(path), "the socket is not where the path says");
+        Assert.Equal(AttachFrameKind.Attached, greeting?.Kind);
+    }
+
+    [Fact]
     public void Start_SocketFile_IsReadableAndWritableByTheOwnerOnly()
     {
         var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
