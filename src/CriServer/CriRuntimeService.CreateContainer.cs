@@ -14,7 +14,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override async Task<CreateContainerResponse> CreateContainer(CreateContainerRequest request, ServerCallContext context)
     {
-        var podSandboxId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var podSandboxId = Id(request.PodSandboxId, "pod_sandbox_id");
         var config = Required(request.Config, "config");
         Required(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
         var reference = Required(Required(config.Image, "config.image").Image, "config.image.image");

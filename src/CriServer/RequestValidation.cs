@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using CriOci.Core;
 
 namespace CriOci.CriServer;
@@ -6,8 +7,17 @@ namespace CriOci.CriServer;
 /// Checks shared by the handlers. Messages name the field by its api.proto path
 /// ("config.metadata.name"), so a crictl user can see which part of their JSON is wrong.
 /// </summary>
-internal static class RequestValidation
+internal static partial class RequestValidation
 {
+    /// <summary>crioci's IDs are 64 hex digits; crictl and containerd also accept a unique prefix.</summary>
+    private const int MaxIdLength = 64;
+
+    /// <summary>How much of a refused value a message repeats: a 1 MiB value must not come back whole.</summary>
+    private const int QuotedValueLength = 80;
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.+-]*\z")]
+    private static partial Regex IdAlphabet();
+
     public static string Required(string? value, string field) =>
         string.IsNullOrEmpty(value) ? throw new InvalidArgumentException($"{field} is required") : value;
 
@@ -20,4 +30,23 @@ internal static class RequestValidation
     /// <summary>CRI timeouts are whole seconds; zero means "no limit" or "at once", never negative.</summary>
     public static TimeSpan Seconds(long seconds, string field) =>
         seconds < 0 ? throw new InvalidArgumentException($"{field} must not be negative, got {seconds}") : TimeSpan.FromSeconds(seconds);
+
+    /// <summary>
+    /// A pod or container ID (or a prefix of one). A value no ID could have is malformed, not
+    /// unknown: it is refused even where an unknown ID succeeds (Stop*, Remove*), so a "../x"
+    /// never gets as far as a lookup that might one day build a path from it.
+    /// </summary>
+    public static string Id(string? value, string field)
+    {
+        var id = Required(value, field);
+        if (id.Length > MaxIdLength || !IdAlphabet().IsMatch(id))
+        {
+            throw new InvalidArgumentException(
+                $"{field} {Quote(id)} is not an ID: at most {MaxIdLength} letters, digits and _.+- not starting with a punctuation mark");
+        }
+        return id;
+    }
+
+    private static string Quote(string value) =>
+        value.Length <= QuotedValueLength ? $"\"{value}\"" : $"\"{value[..QuotedValueLength]}...\" ({value.Length} characters)";
 }
