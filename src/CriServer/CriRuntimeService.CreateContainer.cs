@@ -16,7 +16,7 @@ internal sealed partial class CriRuntimeService
     {
         var podSandboxId = Id(request.PodSandboxId, "pod_sandbox_id");
         var config = Required(request.Config, "config");
-        Required(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
+        Name(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
         var reference = Required(Required(config.Image, "config.image").Image, "config.image.image");
         var sandboxConfig = Required(request.SandboxConfig, "sandbox_config");
 

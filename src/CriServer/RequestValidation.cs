@@ -12,6 +12,12 @@ internal static partial class RequestValidation
     /// <summary>crioci's IDs are 64 hex digits; crictl and containerd also accept a unique prefix.</summary>
     private const int MaxIdLength = 64;
 
+    /// <summary>Kubernetes object names are DNS subdomains: at most 253 characters (pods; containers and namespaces are shorter).</summary>
+    private const int MaxNameLength = 253;
+
+    /// <summary>HOST_NAME_MAX: sethostname(2) refuses more.</summary>
+    private const int MaxHostnameLength = 64;
+
     /// <summary>How much of a refused value a message repeats: a 1 MiB value must not come back whole.</summary>
     private const int QuotedValueLength = 80;
 
@@ -45,6 +51,34 @@ internal static partial class RequestValidation
                 $"{field} {Quote(id)} is not an ID: at most {MaxIdLength} letters, digits and _.+- not starting with a punctuation mark");
         }
         return id;
+    }
+
+    /// <summary>
+    /// A name from metadata. It becomes part of the names crioci reserves and of the pod's
+    /// default hostname, and kubelet builds directory names from the same values, so a value
+    /// that could climb or split a path is refused.
+    /// </summary>
+    public static string Name(string? value, string field)
+    {
+        var name = Required(value, field);
+        if (name.Length > MaxNameLength)
+        {
+            throw new InvalidArgumentException($"{field} is {name.Length} characters long, more than the {MaxNameLength} a Kubernetes name may have");
+        }
+        if (name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new InvalidArgumentException($"{field} {Quote(name)} must not be \".\" or \"..\" nor contain '/' or NUL");
+        }
+        return name;
+    }
+
+    /// <summary>The pod's hostname, when it gives one (otherwise its name is used).</summary>
+    public static void Hostname(string value, string field)
+    {
+        if (value.Length > MaxHostnameLength)
+        {
+            throw new InvalidArgumentException($"{field} is {value.Length} characters long, more than the {MaxHostnameLength} the kernel allows");
+        }
     }
 
     private static string Quote(string value) =>
