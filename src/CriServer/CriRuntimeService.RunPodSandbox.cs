@@ -19,6 +19,7 @@ internal sealed partial class CriRuntimeService
         Name(metadata.Uid, "config.metadata.uid");
         Name(metadata.Namespace, "config.metadata.namespace");
         Hostname(config.Hostname, "config.hostname");
+        CgroupParent(config.Linux?.CgroupParent, "config.linux.cgroup_parent");
 
         var podSandboxId = await sandboxes.RunPodSandboxAsync(config, request.RuntimeHandler, context.CancellationToken);
         return new RunPodSandboxResponse { PodSandboxId = podSandboxId };

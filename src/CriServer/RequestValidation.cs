@@ -81,6 +81,35 @@ internal static partial class RequestValidation
         }
     }
 
+    /// <summary>A path kubelet gives relative to a directory (log_path under log_directory) must stay inside it.</summary>
+    public static void RelativeInside(string value, string field)
+    {
+        if (value.Length > 0 && (Path.IsPathRooted(value) || HasParentComponent(value)))
+        {
+            throw new InvalidArgumentException($"{field} {Quote(value)} must be a relative path without \"..\"");
+        }
+    }
+
+    /// <summary>A directory path the daemon writes under; relative would mean the daemon's working directory.</summary>
+    public static void AbsoluteDirectory(string value, string field)
+    {
+        if (value.Length > 0 && (!Path.IsPathRooted(value) || HasParentComponent(value)))
+        {
+            throw new InvalidArgumentException($"{field} {Quote(value)} must be an absolute path without \"..\"");
+        }
+    }
+
+    /// <summary>A cgroup path is joined under each controller's mount: ".." would leave it (or enter another controller).</summary>
+    public static void CgroupParent(string? value, string field)
+    {
+        if (!string.IsNullOrEmpty(value) && HasParentComponent(value))
+        {
+            throw new InvalidArgumentException($"{field} {Quote(value)} must not contain \"..\"");
+        }
+    }
+
+    private static bool HasParentComponent(string path) => path.Split('/').Contains("..");
+
     private static string Quote(string value) =>
         value.Length <= QuotedValueLength ? $"\"{value}\"" : $"\"{value[..QuotedValueLength]}...\" ({value.Length} characters)";
 }
