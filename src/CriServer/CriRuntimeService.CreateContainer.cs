@@ -24,6 +24,15 @@ internal sealed partial class CriRuntimeService
         RelativeInside(config.LogPath, "config.log_path");
         AbsoluteDirectory(sandboxConfig.LogDirectory, "sandbox_config.log_directory");
         CgroupParent(sandboxConfig.Linux?.CgroupParent, "sandbox_config.linux.cgroup_parent");
+        NamespaceModes(config.Linux?.SecurityContext?.NamespaceOptions, "config.linux.security_context.namespace_options");
+        if (config.Linux?.SecurityContext?.Seccomp is { } seccomp)
+        {
+            Defined(seccomp.ProfileType, "config.linux.security_context.seccomp.profile_type");
+        }
+        foreach (var mount in config.Mounts)
+        {
+            Defined(mount.Propagation, "config.mounts.propagation");
+        }
 
         var record = images.Find(reference) ?? throw new NotFoundException($"image {reference} not found");
         var image = ImageMapping.ToContainerImage(record, reference, images.GetLayerDirectories(record));

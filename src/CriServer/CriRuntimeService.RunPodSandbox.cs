@@ -20,6 +20,11 @@ internal sealed partial class CriRuntimeService
         Name(metadata.Namespace, "config.metadata.namespace");
         Hostname(config.Hostname, "config.hostname");
         CgroupParent(config.Linux?.CgroupParent, "config.linux.cgroup_parent");
+        NamespaceModes(config.Linux?.SecurityContext?.NamespaceOptions, "config.linux.security_context.namespace_options");
+        foreach (var mapping in config.PortMappings)
+        {
+            Defined(mapping.Protocol, "config.port_mappings.protocol");
+        }
 
         var podSandboxId = await sandboxes.RunPodSandboxAsync(config, request.RuntimeHandler, context.CancellationToken);
         return new RunPodSandboxResponse { PodSandboxId = podSandboxId };

@@ -108,6 +108,30 @@ internal static partial class RequestValidation
         }
     }
 
+    /// <summary>
+    /// protobuf keeps enum numbers it does not know; one outside api.proto's values would
+    /// otherwise fall into a switch's default and silently mean something else.
+    /// </summary>
+    public static void Defined<TEnum>(TEnum value, string field) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new InvalidArgumentException($"{field}: {Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)} is not a value api.proto defines");
+        }
+    }
+
+    /// <summary>The modes of the namespaces a pod or container asks for.</summary>
+    public static void NamespaceModes(Cri.V1.NamespaceOption? options, string field)
+    {
+        if (options is null)
+        {
+            return;
+        }
+        Defined(options.Network, $"{field}.network");
+        Defined(options.Pid, $"{field}.pid");
+        Defined(options.Ipc, $"{field}.ipc");
+    }
+
     private static bool HasParentComponent(string path) => path.Split('/').Contains("..");
 
     private static string Quote(string value) =>
