@@ -44,6 +44,23 @@ public sealed class OciConfigFuzzTests(ITestOutputHelper output) : IDisposable
         Assert.NotEqual(0, flags);
     }
 
+    /// <summary>Found by the fuzzer: JSON nulls where the spec has an object or a string were met by a NullReferenceException.</summary>
+    [Theory]
+    [InlineData("""{"linux":{"namespaces":[{"type":"pid"},null]}}""")]
+    [InlineData("""{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[null]}}}""")]
+    [InlineData("""{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":null,"action":"SCMP_ACT_ERRNO"}]}}}""")]
+    [InlineData("""{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read",null],"action":"SCMP_ACT_ERRNO"}]}}}""")]
+    [InlineData("""{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[null]}]}}}""")]
+    [InlineData("""{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"op":null}]}]}}}""")]
+    public void LoadAndValidate_NullWhereTheSpecHasAValue_IsInvalidArgument(string config)
+    {
+        File.WriteAllText(Path.Combine(_bundle, "config.json"), config);
+
+        var error = Assert.Throws<Core.InvalidArgumentException>(() => LoadAndValidateAsCreateDoes(_bundle));
+
+        Assert.StartsWith("linux.", error.Message);
+    }
+
     /// <summary>The checks ContainerLauncher.Create makes, in its order, before it creates anything.</summary>
     private static (IReadOnlyList<NamespaceJoin> Joins, int UnshareFlags) LoadAndValidateAsCreateDoes(string bundle)
     {
