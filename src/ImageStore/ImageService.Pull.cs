@@ -223,6 +223,11 @@ internal sealed partial class ImageService
         var layers = new List<(Digest, long)>();
         foreach (var layer in manifest.Layers ?? [])
         {
+            // A JSON null in "layers" deserializes as a null entry.
+            if (layer is null)
+            {
+                throw new FailedPreconditionException($"manifest of {reference} has a null layer");
+            }
             if (layer.MediaType is not { } layerType || !MediaTypes.IsLayer(layerType))
             {
                 throw new FailedPreconditionException(

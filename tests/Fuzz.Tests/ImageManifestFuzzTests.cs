@@ -72,6 +72,27 @@ public sealed class ImageManifestFuzzTests(ITestOutputHelper output)
         ReadConfigAsThePullDoes(Encoding.UTF8.GetBytes(Config));
     }
 
+    /// <summary>Found by the fuzzer: a JSON null among an index's manifests or a manifest's layers was met by a NullReferenceException.</summary>
+    [Fact]
+    public void ReadingAnIndex_WithANullEntry_SkipsItAndNamesWhatIsThere()
+    {
+        var index = """{"manifests":[null,{"digest":"sha256:4444444444444444444444444444444444444444444444444444444444444444","platform":{"os":"linux","architecture":"s390x"}}]}""";
+
+        var error = Assert.Throws<NotFoundException>(() => ReadManifestAsThePullDoes(Encoding.UTF8.GetBytes(index), MediaTypes.OciIndex, Platforms[0]));
+
+        Assert.Contains("linux/s390x", error.Message);
+    }
+
+    [Fact]
+    public void ReadingAManifest_WithANullLayer_IsFailedPrecondition()
+    {
+        var manifest = Manifest.Replace("\"layers\":[", "\"layers\":[null,", StringComparison.Ordinal);
+
+        var error = Assert.Throws<FailedPreconditionException>(() => ReadManifestAsThePullDoes(Encoding.UTF8.GetBytes(manifest), MediaTypes.OciManifest, Platforms[0]));
+
+        Assert.Contains("null layer", error.Message);
+    }
+
     private static void ExpectOnlyDomainErrors(Action read)
     {
         try
