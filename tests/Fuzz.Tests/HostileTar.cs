@@ -45,6 +45,10 @@ internal sealed class HostileTar(string escapeName, string sandboxCanaryPath)
     public (byte[] Blob, byte[] Uncompressed) Next(Random random)
     {
         var tar = Build(random);
+        if (random.Next(3) == 0)
+        {
+            RewriteHeaders(random, tar);
+        }
         switch (random.Next(6))
         {
             case 0:
@@ -77,6 +81,67 @@ internal sealed class HostileTar(string escapeName, string sandboxCanaryPath)
             blob = random.Next(2) == 0 ? blob.AsSpan(0, random.Next(blob.Length)).ToArray() : Flip(random, blob);
         }
         return (blob, tar);
+    }
+
+    /// <summary>
+    /// Changes fields of headers that TarWriter would never write (an empty link name, a
+    /// type flag that does not match the data, a size past the end) and then fixes the header
+    /// checksum, so the reader accepts the header and the unpacker has to deal with it.
+    /// </summary>
+    private void RewriteHeaders(Random random, byte[] tar)
+    {
+        var headers = new List<int>();
+        for (var offset = 0; offset + 512 <= tar.Length; offset += 512)
+        {
+            if (tar.AsSpan(offset + 257, 5).SequenceEqual("ustar"u8))
+            {
+                headers.Add(offset);
+            }
+        }
+        for (var changes = random.Next(1, 4); changes > 0 && headers.Count > 0; changes--)
+        {
+            var header = tar.AsSpan(headers[random.Next(headers.Count)], 512);
+            switch (random.Next(5))
+            {
+                case 0:
+                    header[156] = (byte)"0123456789LKxgSV\0Z"[random.Next(18)];
+                    break;
+                case 1:
+                    WriteField(header.Slice(157, 100), random.Next(2) == 0 ? "" : LinkTargets[random.Next(LinkTargets.Length)]);
+                    break;
+                case 2:
+                    WriteField(header[..100], Names[random.Next(Names.Length)]);
+                    break;
+                case 3:
+                    WriteField(header.Slice(124, 12), random.Next(2) == 0 ? "77777777777" : Convert.ToString(random.Next(0, 100_000), 8));
+                    break;
+                default:
+                    WriteField(header.Slice(100, 8), Convert.ToString(random.Next(0, 0x10000), 8));
+                    break;
+            }
+            FixChecksum(header);
+        }
+    }
+
+    /// <summary>A NUL-padded header field; what does not fit is cut.</summary>
+    internal static void WriteField(Span<byte> field, string value)
+    {
+        field.Clear();
+        var bytes = Encoding.UTF8.GetBytes(value);
+        bytes.AsSpan(0, Math.Min(bytes.Length, field.Length)).CopyTo(field);
+    }
+
+    /// <summary>The POSIX header checksum: every byte summed with the checksum field read as spaces.</summary>
+    internal static void FixChecksum(Span<byte> header)
+    {
+        header.Slice(148, 8).Fill((byte)' ');
+        var sum = 0;
+        foreach (var b in header)
+        {
+            sum += b;
+        }
+        var text = Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ");
+        text.CopyTo(header.Slice(148, 8));
     }
 
     private static byte[] Flip(Random random, byte[] bytes)
