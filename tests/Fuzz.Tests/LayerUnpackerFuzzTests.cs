@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Security.Cryptography;
 using CriOci.Core;
 using CriOci.ImageStore.Reference;
@@ -73,6 +74,70 @@ public sealed class LayerUnpackerFuzzTests(ITestOutputHelper output) : IDisposab
 
         output.WriteLine(string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}")));
         Assert.True(outcomes.GetValueOrDefault("unpacked") > 0, "no archive unpacked: the generator only makes broken ones");
+    }
+
+    public static TheoryData<string, Type> BrokenArchivesFoundByTheFuzzer => new()
+    {
+        // TarReader threw InvalidOperationException for a PAX header whose size runs past the archive.
+        { "pax header size past the end", typeof(FailedPreconditionException) },
+        // TarReader threw NotSupportedException for a GNU sparse file.
+        { "gnu sparse file", typeof(FailedPreconditionException) },
+        // File.CreateSymbolicLink threw ArgumentException for an empty target, and for one with a NUL.
+        { "symlink with an empty target", typeof(InvalidArgumentException) },
+        { "symlink with a NUL in its target", typeof(InvalidArgumentException) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenArchivesFoundByTheFuzzer))]
+    public async Task Unpack_BrokenArchiveFoundByTheFuzzer_IsADomainError(string archive, Type expected)
+    {
+        var tar = BrokenArchive(archive);
+        Directory.CreateDirectory(Target);
+        Directory.CreateDirectory(Path.GetDirectoryName(Blob)!);
+        await File.WriteAllBytesAsync(Blob, tar);
+
+        var error = await Record.ExceptionAsync(() =>
+            new LayerUnpacker(NullLogger.Instance).UnpackAsync(Blob, Target, Digest.ComputeSha256(tar), "fuzz layer", CancellationToken.None));
+
+        Assert.IsType(expected, error);
+        // A broken archive names the layer; a broken entry names the entry.
+        Assert.Contains(expected == typeof(FailedPreconditionException) ? "fuzz layer" : "\"link\"", error.Message);
+    }
+
+    private static byte[] BrokenArchive(string archive)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, leaveOpen: true))
+        {
+            switch (archive)
+            {
+                case "pax header size past the end":
+                    writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "dir", new Dictionary<string, string> { ["comment"] = "x" }));
+                    break;
+                case "gnu sparse file" or "symlink with an empty target":
+                    writer.WriteEntry(new UstarTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = "target" });
+                    break;
+                default:
+                    writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = "nul\0target" });
+                    break;
+            }
+        }
+        var tar = stream.ToArray();
+        var header = tar.AsSpan(0, 512);
+        switch (archive)
+        {
+            case "pax header size past the end":
+                HostileTar.WriteField(header.Slice(124, 12), "77777777777");
+                break;
+            case "gnu sparse file":
+                header[156] = (byte)'S';
+                break;
+            case "symlink with an empty target":
+                HostileTar.WriteField(header.Slice(157, 100), "");
+                break;
+        }
+        HostileTar.FixChecksum(header);
+        return tar;
     }
 
     /// <summary>Where the generated escape names would land if a ".." or an absolute name were followed.</summary>
