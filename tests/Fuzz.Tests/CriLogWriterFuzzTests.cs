@@ -40,7 +40,7 @@ public sealed partial class CriLogWriterFuzzTests(ITestOutputHelper output)
             };
             // One byte in N becomes a newline: from a line per few bytes to lines far past the split.
             var newlineChance = NewlineChances[random.Next(NewlineChances.Length)];
-            var chunks = random.Next(1, 20);
+            var chunks = random.Next(1, 12);
             for (var i = 0; i < chunks; i++)
             {
                 var (stream, written) = streams[random.Next(2) == 0 ? "stdout" : "stderr"];
@@ -116,7 +116,7 @@ public sealed partial class CriLogWriterFuzzTests(ITestOutputHelper output)
         {
             0 => random.Next(0, 4),
             1 => random.Next(CriLogWriter.MaxLineBytes - 3, CriLogWriter.MaxLineBytes + 4),
-            2 => random.Next(0, 3 * CriLogWriter.MaxLineBytes),
+            2 => random.Next(0, 2 * CriLogWriter.MaxLineBytes),
             _ => random.Next(0, 300),
         };
         var chunk = new byte[length];
