@@ -107,26 +107,37 @@ internal sealed class CriInterceptor : Interceptor
     }
 
     /// <summary>
+    /// gRPC carries the status message in an HTTP/2 trailer, and clients cap a header block
+    /// (.NET's at 64 KiB): a message repeating a huge request value (a 1 MiB image reference)
+    /// made the client drop the connection, failing every other call on it. Enough of a message
+    /// to name the field is kept; percent-encoding grows a character to 9 bytes at most.
+    /// </summary>
+    internal const int MaxStatusMessageLength = 2048;
+
+    /// <summary>
     /// The status a failure maps to. RpcException passes through untouched: it comes from the
     /// generated base classes (Unimplemented) or from gRPC itself.
     /// </summary>
     internal static Status ToStatus(Exception exception, ServerCallContext context, DateTime utcNow) => exception switch
     {
         RpcException rpc => rpc.Status,
-        NotFoundException => new Status(StatusCode.NotFound, exception.Message),
-        AlreadyExistsException => new Status(StatusCode.AlreadyExists, exception.Message),
-        InvalidArgumentException => new Status(StatusCode.InvalidArgument, exception.Message),
-        FailedPreconditionException => new Status(StatusCode.FailedPrecondition, exception.Message),
-        UnavailableException => new Status(StatusCode.Unavailable, exception.Message),
-        DeadlineExceededException => new Status(StatusCode.DeadlineExceeded, exception.Message),
+        NotFoundException => new Status(StatusCode.NotFound, Bounded(exception.Message)),
+        AlreadyExistsException => new Status(StatusCode.AlreadyExists, Bounded(exception.Message)),
+        InvalidArgumentException => new Status(StatusCode.InvalidArgument, Bounded(exception.Message)),
+        FailedPreconditionException => new Status(StatusCode.FailedPrecondition, Bounded(exception.Message)),
+        UnavailableException => new Status(StatusCode.Unavailable, Bounded(exception.Message)),
+        DeadlineExceededException => new Status(StatusCode.DeadlineExceeded, Bounded(exception.Message)),
         // The call's token fires both when the client goes away and when its deadline passes;
         // report the deadline as such so kubelet's retry logic sees what happened.
         OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
             context.Deadline <= utcNow
                 ? new Status(StatusCode.DeadlineExceeded, "deadline exceeded")
                 : new Status(StatusCode.Cancelled, "call cancelled"),
-        _ => new Status(StatusCode.Internal, exception.Message),
+        _ => new Status(StatusCode.Internal, Bounded(exception.Message)),
     };
+
+    private static string Bounded(string message) =>
+        message.Length <= MaxStatusMessageLength ? message : $"{message[..MaxStatusMessageLength]}... (message cut at {MaxStatusMessageLength} of {message.Length} characters)";
 
     private sealed class CallScope(
         CriInterceptor owner, ServerCallContext context, string service, string method,

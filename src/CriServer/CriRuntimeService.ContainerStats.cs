@@ -7,5 +7,5 @@ namespace CriOci.CriServer;
 internal sealed partial class CriRuntimeService
 {
     public override Task<ContainerStatsResponse> ContainerStats(ContainerStatsRequest request, ServerCallContext context) =>
-        Task.FromResult(new ContainerStatsResponse { Stats = sandboxes.ContainerStats(Required(request.ContainerId, "container_id")) });
+        Task.FromResult(new ContainerStatsResponse { Stats = sandboxes.ContainerStats(Id(request.ContainerId, "container_id")) });
 }

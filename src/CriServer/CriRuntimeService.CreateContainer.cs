@@ -10,15 +10,29 @@ internal sealed partial class CriRuntimeService
     /// <summary>
     /// The image must be pulled already: kubelet pulls first and passes the image ID it got
     /// back; CRI never pulls implicitly on create. sandbox_config is required because the
-    /// container's log path and labels come from it (kubelet always sends it).
+    /// container's log path and labels come from it (kubelet always sends it). The monitor
+    /// writes the log as root at log_directory/log_path, and the container's cgroups go under
+    /// cgroup_parent in every controller's mount: neither may lead out of where it belongs.
     /// </summary>
     public override async Task<CreateContainerResponse> CreateContainer(CreateContainerRequest request, ServerCallContext context)
     {
-        var podSandboxId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var podSandboxId = Id(request.PodSandboxId, "pod_sandbox_id");
         var config = Required(request.Config, "config");
-        Required(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
+        Name(Required(config.Metadata, "config.metadata").Name, "config.metadata.name");
         var reference = Required(Required(config.Image, "config.image").Image, "config.image.image");
         var sandboxConfig = Required(request.SandboxConfig, "sandbox_config");
+        RelativeInside(config.LogPath, "config.log_path");
+        AbsoluteDirectory(sandboxConfig.LogDirectory, "sandbox_config.log_directory");
+        CgroupParent(sandboxConfig.Linux?.CgroupParent, "sandbox_config.linux.cgroup_parent");
+        NamespaceModes(config.Linux?.SecurityContext?.NamespaceOptions, "config.linux.security_context.namespace_options");
+        if (config.Linux?.SecurityContext?.Seccomp is { } seccomp)
+        {
+            Defined(seccomp.ProfileType, "config.linux.security_context.seccomp.profile_type");
+        }
+        foreach (var mount in config.Mounts)
+        {
+            Defined(mount.Propagation, "config.mounts.propagation");
+        }
 
         var record = images.Find(reference) ?? throw new NotFoundException($"image {reference} not found");
         var image = ImageMapping.ToContainerImage(record, reference, images.GetLayerDirectories(record));

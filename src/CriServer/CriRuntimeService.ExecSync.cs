@@ -12,7 +12,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override Task<ExecSyncResponse> ExecSync(ExecSyncRequest request, ServerCallContext context)
     {
-        var containerId = Required(request.ContainerId, "container_id");
+        var containerId = Id(request.ContainerId, "container_id");
         var command = RequiredItems(request.Cmd, "cmd");
         var timeout = Seconds(request.Timeout, "timeout");
         return sandboxes.ExecSyncAsync(containerId, command, timeout, context.CancellationToken);

@@ -13,7 +13,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override async Task<RemoveContainerResponse> RemoveContainer(RemoveContainerRequest request, ServerCallContext context)
     {
-        var containerId = Required(request.ContainerId, "container_id");
+        var containerId = Id(request.ContainerId, "container_id");
         await sandboxes.RemoveContainerAsync(containerId, context.CancellationToken);
         return new RemoveContainerResponse();
     }

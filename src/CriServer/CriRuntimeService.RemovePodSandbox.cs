@@ -12,7 +12,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override async Task<RemovePodSandboxResponse> RemovePodSandbox(RemovePodSandboxRequest request, ServerCallContext context)
     {
-        var podSandboxId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var podSandboxId = Id(request.PodSandboxId, "pod_sandbox_id");
         await sandboxes.RemovePodSandboxAsync(podSandboxId, context.CancellationToken);
         return new RemovePodSandboxResponse();
     }

@@ -8,7 +8,7 @@ internal sealed partial class CriRuntimeService
 {
     public override async Task<ReopenContainerLogResponse> ReopenContainerLog(ReopenContainerLogRequest request, ServerCallContext context)
     {
-        await sandboxes.ReopenContainerLogAsync(Required(request.ContainerId, "container_id"), context.CancellationToken);
+        await sandboxes.ReopenContainerLogAsync(Id(request.ContainerId, "container_id"), context.CancellationToken);
         return new ReopenContainerLogResponse();
     }
 }

@@ -8,7 +8,7 @@ internal sealed partial class CriRuntimeService
 {
     public override async Task<StartContainerResponse> StartContainer(StartContainerRequest request, ServerCallContext context)
     {
-        var containerId = Required(request.ContainerId, "container_id");
+        var containerId = Id(request.ContainerId, "container_id");
         await sandboxes.StartContainerAsync(containerId, context.CancellationToken);
         return new StartContainerResponse();
     }

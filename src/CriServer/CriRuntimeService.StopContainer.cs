@@ -13,7 +13,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override async Task<StopContainerResponse> StopContainer(StopContainerRequest request, ServerCallContext context)
     {
-        var containerId = Required(request.ContainerId, "container_id");
+        var containerId = Id(request.ContainerId, "container_id");
         var timeout = Seconds(request.Timeout, "timeout");
         await sandboxes.StopContainerAsync(containerId, timeout, context.CancellationToken);
         return new StopContainerResponse();

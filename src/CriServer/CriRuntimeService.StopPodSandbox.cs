@@ -13,7 +13,7 @@ internal sealed partial class CriRuntimeService
     /// </summary>
     public override async Task<StopPodSandboxResponse> StopPodSandbox(StopPodSandboxRequest request, ServerCallContext context)
     {
-        var podSandboxId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var podSandboxId = Id(request.PodSandboxId, "pod_sandbox_id");
         await sandboxes.StopPodSandboxAsync(podSandboxId, context.CancellationToken);
         return new StopPodSandboxResponse();
     }

@@ -208,7 +208,7 @@ internal sealed partial class ImageService
             cancellationToken).ConfigureAwait(false);
     }
 
-    private static (OciDescriptor Config, Digest ConfigDigest, IReadOnlyList<(Digest Digest, long Size)> Layers) ReadManifest(
+    internal static (OciDescriptor Config, Digest ConfigDigest, IReadOnlyList<(Digest Digest, long Size)> Layers) ReadManifest(
         OciManifest manifest, ImageReference reference)
     {
         if (manifest.Config is not { } config)
@@ -223,6 +223,11 @@ internal sealed partial class ImageService
         var layers = new List<(Digest, long)>();
         foreach (var layer in manifest.Layers ?? [])
         {
+            // A JSON null in "layers" deserializes as a null entry.
+            if (layer is null)
+            {
+                throw new FailedPreconditionException($"manifest of {reference} has a null layer");
+            }
             if (layer.MediaType is not { } layerType || !MediaTypes.IsLayer(layerType))
             {
                 throw new FailedPreconditionException(
@@ -233,7 +238,7 @@ internal sealed partial class ImageService
         return (config, DescriptorDigest(config, $"config of {reference}"), layers);
     }
 
-    private static IReadOnlyList<Digest> ReadDiffIds(OciImageConfig config, int layerCount, ImageReference reference)
+    internal static IReadOnlyList<Digest> ReadDiffIds(OciImageConfig config, int layerCount, ImageReference reference)
     {
         var diffIds = config.RootFs?.DiffIds ?? [];
         if (diffIds.Count != layerCount)
@@ -246,12 +251,12 @@ internal sealed partial class ImageService
             : throw new FailedPreconditionException($"{reference}: invalid diff ID \"{d}\" in the image config"))];
     }
 
-    private static Digest DescriptorDigest(OciDescriptor descriptor, string what) =>
+    internal static Digest DescriptorDigest(OciDescriptor descriptor, string what) =>
         Digest.TryParse(descriptor.Digest, out var digest)
             ? digest
             : throw new FailedPreconditionException($"{what} has an invalid digest \"{descriptor.Digest}\"");
 
-    private static T Deserialize<T>(byte[] json, JsonTypeInfo<T> typeInfo, string what)
+    internal static T Deserialize<T>(byte[] json, JsonTypeInfo<T> typeInfo, string what)
     {
         try
         {

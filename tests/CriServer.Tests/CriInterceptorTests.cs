@@ -39,6 +39,19 @@ public sealed class CriInterceptorTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ToStatus_MessageRepeatingAHugeValue_IsCutToFitAHeader()
+    {
+        var exception = new NotFoundException($"image {new string('a', 1024 * 1024)} not found");
+
+        var status = CriInterceptor.ToStatus(exception, new FakeServerCallContext(CancellationToken.None, DateTime.MaxValue), Now);
+
+        Assert.Equal(StatusCode.NotFound, status.StatusCode);
+        Assert.StartsWith("image aaaa", status.Detail);
+        Assert.True(status.Detail.Length < CriInterceptor.MaxStatusMessageLength + 100, $"{status.Detail.Length} characters");
+        Assert.EndsWith($"(message cut at {CriInterceptor.MaxStatusMessageLength} of {exception.Message.Length} characters)", status.Detail);
+    }
+
+    [Fact]
     public void ToStatus_CancelledByCaller_Cancelled()
     {
         var context = new FakeServerCallContext(new CancellationToken(canceled: true), DateTime.MaxValue);

@@ -22,7 +22,8 @@ internal static class PlatformSelector
         var bestRank = int.MaxValue;
         foreach (var candidate in manifests)
         {
-            if (candidate.Platform is not { } platform
+            // A JSON null in "manifests" deserializes as a null entry: it names nothing to pull.
+            if (candidate?.Platform is not { } platform
                 || !string.Equals(platform.Os, os, StringComparison.OrdinalIgnoreCase)
                 || candidate.Digest is null)
             {
@@ -45,7 +46,7 @@ internal static class PlatformSelector
             return best;
         }
         var available = string.Join(", ", manifests
-            .Where(m => m.Platform is not null)
+            .Where(m => m?.Platform is not null)
             .Select(m => Describe(m.Platform!.Os ?? "?", m.Platform.Architecture ?? "?", m.Platform.Variant)));
         throw new NotFoundException(
             $"{reference} has no manifest for platform {Describe(os, architecture, variant)} (it has: {(available.Length == 0 ? "none" : available)})");

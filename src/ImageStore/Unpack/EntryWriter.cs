@@ -64,6 +64,11 @@ internal sealed class EntryWriter(LayerTree tree, ILogger logger, string layerDe
                 Syscalls.Lutimes(path, entry.ModificationTime);
                 break;
             case TarEntryType.SymbolicLink:
+                // symlink(2) cannot store an empty target or one with a NUL: the archive is broken.
+                if (entry.LinkName.Length == 0 || entry.LinkName.Contains('\0', StringComparison.Ordinal))
+                {
+                    throw new InvalidArgumentException($"layer entry \"{name}\" is a symbolic link without a valid target");
+                }
                 Clear(path, keepDirectory: false);
                 // The target is stored as written: it is resolved inside the container, never here.
                 File.CreateSymbolicLink(path, entry.LinkName);

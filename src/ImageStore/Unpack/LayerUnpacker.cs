@@ -27,7 +27,7 @@ internal sealed class LayerUnpacker(ILogger logger)
                 var reader = new TarReader(tar, leaveOpen: true);
                 await using (reader.ConfigureAwait(false))
                 {
-                    while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+                    while (await NextEntryAsync(reader, layerDescription, cancellationToken).ConfigureAwait(false) is { } entry)
                     {
                         await writer.WriteAsync(entry, cancellationToken).ConfigureAwait(false);
                     }
@@ -47,6 +47,24 @@ internal sealed class LayerUnpacker(ILogger logger)
         {
             throw new FailedPreconditionException(
                 $"{layerDescription}: the uncompressed layer has digest {actual}, but the image config says {diffId}");
+        }
+    }
+
+    /// <summary>
+    /// TarReader reports most malformed headers as InvalidDataException, but some as
+    /// InvalidOperationException (a PAX extended header whose size field runs past what
+    /// follows), FormatException, or NotSupportedException (GNU sparse files, which it cannot
+    /// read): each is an archive this unpacker cannot use, never a daemon fault.
+    /// </summary>
+    private static async Task<TarEntry?> NextEntryAsync(TarReader reader, string layerDescription, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NotSupportedException)
+        {
+            throw new FailedPreconditionException($"{layerDescription} is not a valid layer archive: {e.Message}");
         }
     }
 }

@@ -218,6 +218,11 @@ public static class ContainerLauncher
         var flags = 0;
         foreach (var ns in spec.Linux?.Namespaces ?? [])
         {
+            // JSON null elements deserialize as null whatever the element type says.
+            if (ns is null)
+            {
+                throw new Core.InvalidArgumentException("linux.namespaces: an entry is null");
+            }
             var flag = NamespaceFlags.FirstOrDefault(n => n.Type == ns.Type).Flag;
             if (flag == 0)
             {

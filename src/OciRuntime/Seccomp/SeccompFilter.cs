@@ -51,14 +51,20 @@ public static class SeccompFilter
                 throw new Core.InvalidArgumentException($"linux.seccomp.flags: unsupported flag {flag}");
             }
         }
+        // JSON nulls deserialize as null whatever the spec's types say: explicit "names": null or
+        // a null entry must be refused here, not met by Load inside the container's init.
         foreach (var syscall in profile.Syscalls ?? [])
         {
+            if (syscall?.Names is not { } names || names.Any(name => name is null))
+            {
+                throw new Core.InvalidArgumentException("linux.seccomp.syscalls: every entry needs names, none of them null");
+            }
             Action(syscall.Action, syscall.ErrnoRet);
             foreach (var argument in syscall.Args ?? [])
             {
-                if (!Operators.ContainsKey(argument.Op))
+                if (argument?.Op is null || !Operators.ContainsKey(argument.Op))
                 {
-                    throw new Core.InvalidArgumentException($"linux.seccomp: unknown operator {argument.Op}");
+                    throw new Core.InvalidArgumentException($"linux.seccomp: unknown operator {argument?.Op}");
                 }
                 if (argument.Index > 5)
                 {
