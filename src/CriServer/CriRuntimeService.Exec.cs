@@ -10,13 +10,13 @@ internal sealed partial class CriRuntimeService
     /// <summary>Checks the container can take an exec now, then hands out a single-use streaming URL.</summary>
     public override Task<ExecResponse> Exec(ExecRequest request, ServerCallContext context)
     {
-        RequireRunning(Required(request.ContainerId, "container_id"));
+        RequireRunning(Id(request.ContainerId, "container_id"));
         return Task.FromResult(streaming.Server.RegisterExec(request));
     }
 
     public override Task<AttachResponse> Attach(AttachRequest request, ServerCallContext context)
     {
-        RequireRunning(Required(request.ContainerId, "container_id"));
+        RequireRunning(Id(request.ContainerId, "container_id"));
         return Task.FromResult(streaming.Server.RegisterAttach(request));
     }
 

@@ -7,7 +7,7 @@ namespace CriOci.CriServer;
 internal sealed partial class CriRuntimeService
 {
     public override Task<PodSandboxStatsResponse> PodSandboxStats(PodSandboxStatsRequest request, ServerCallContext context) =>
-        Task.FromResult(new PodSandboxStatsResponse { Stats = sandboxes.PodSandboxStats(Required(request.PodSandboxId, "pod_sandbox_id")) });
+        Task.FromResult(new PodSandboxStatsResponse { Stats = sandboxes.PodSandboxStats(Id(request.PodSandboxId, "pod_sandbox_id")) });
 
     public override Task<ListPodSandboxStatsResponse> ListPodSandboxStats(ListPodSandboxStatsRequest request, ServerCallContext context)
     {

@@ -9,7 +9,7 @@ internal sealed partial class CriRuntimeService
 {
     public override Task<PortForwardResponse> PortForward(PortForwardRequest request, ServerCallContext context)
     {
-        var podId = Required(request.PodSandboxId, "pod_sandbox_id");
+        var podId = Id(request.PodSandboxId, "pod_sandbox_id");
         foreach (var port in request.Port)
         {
             if (port is <= 0 or > 65535)

@@ -24,9 +24,9 @@ public sealed record BadRequest(string Rpc, string Case, StatusCode Expected, st
 /// timeouts, bad image references and a message over the 16 MiB limit. Unknown IDs are NotFound
 /// except for Stop* and Remove*, which api.proto makes idempotent; a malformed ID can never
 /// exist and is InvalidArgument everywhere.
-/// RPCs that answer Unimplemented today (Exec, Attach, PortForward, the stats and metrics of pod
-/// sandboxes, CheckpointContainer, GetContainerEvents, UpdatePodSandboxResources and the Stream*
-/// calls) are not in the table: any row for them would change meaning when they are written.
+/// RPCs that answer Unimplemented today (CheckpointContainer, UpdatePodSandboxResources and the
+/// Stream* calls) are not in the table: any row for them would change meaning when they are
+/// written. GetContainerEvents takes no input that can be wrong.
 /// </summary>
 public static class BadRequestTable
 {
@@ -75,6 +75,15 @@ public static class BadRequestTable
         .. IdRows("ContainerStats", "container_id", unknown: NotFound,
             (c, id) => c.Runtime.ContainerStatsAsync(new ContainerStatsRequest { ContainerId = id }).ResponseAsync),
         .. ListContainerStats(),
+        .. IdRows("PodSandboxStats", "pod_sandbox_id", unknown: NotFound,
+            (c, id) => c.Runtime.PodSandboxStatsAsync(new PodSandboxStatsRequest { PodSandboxId = id }).ResponseAsync),
+        .. IdRows("Exec", "container_id", unknown: NotFound,
+            (c, id) => c.Runtime.ExecAsync(new ExecRequest { ContainerId = id, Cmd = { "true" }, Stdout = true }).ResponseAsync),
+        .. IdRows("Attach", "container_id", unknown: NotFound,
+            (c, id) => c.Runtime.AttachAsync(new AttachRequest { ContainerId = id, Stdout = true }).ResponseAsync),
+        .. IdRows("PortForward", "pod_sandbox_id", unknown: NotFound,
+            (c, id) => c.Runtime.PortForwardAsync(new PortForwardRequest { PodSandboxId = id, Port = { 80 } }).ResponseAsync),
+        .. StreamingAndMetrics(),
         .. UpdateRuntimeConfig(),
         Row("Status", "empty request", OK, null, c => c.Runtime.StatusAsync(new StatusRequest()).ResponseAsync),
         Row("RuntimeConfig", "empty request", OK, null, c => c.Runtime.RuntimeConfigAsync(new RuntimeConfigRequest()).ResponseAsync),
@@ -266,6 +275,19 @@ public static class BadRequestTable
             c => c.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = UnknownId }).ResponseAsync);
         yield return Row(rpc, "negative timeout", InvalidArgument, "timeout",
             c => c.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = UnknownId, Cmd = { "true" }, Timeout = -1 }).ResponseAsync);
+    }
+
+    private static IEnumerable<BadRequest> StreamingAndMetrics()
+    {
+        yield return Row("ListPodSandboxStats", "filter by ID \"../x\"", OK, null, c => ExpectNoneAsync(c.Runtime.ListPodSandboxStatsAsync(
+            new ListPodSandboxStatsRequest { Filter = new PodSandboxStatsFilter { Id = "../x" } }).ResponseAsync, r => r.Stats.Count));
+        yield return Row("ListPodSandboxStats", "empty request", OK, null, c => c.Runtime.ListPodSandboxStatsAsync(new ListPodSandboxStatsRequest()).ResponseAsync);
+        yield return Row("ListMetricDescriptors", "empty request", OK, null, c => c.Runtime.ListMetricDescriptorsAsync(new ListMetricDescriptorsRequest()).ResponseAsync);
+        yield return Row("ListPodSandboxMetrics", "empty request", OK, null, c => c.Runtime.ListPodSandboxMetricsAsync(new ListPodSandboxMetricsRequest()).ResponseAsync);
+        yield return Row("PortForward", "port 0", InvalidArgument, "port", c => c.Runtime.PortForwardAsync(
+            new PortForwardRequest { PodSandboxId = UnknownId, Port = { 0 } }).ResponseAsync);
+        yield return Row("PortForward", "port 70000", InvalidArgument, "port", c => c.Runtime.PortForwardAsync(
+            new PortForwardRequest { PodSandboxId = UnknownId, Port = { 70000 } }).ResponseAsync);
     }
 
     private static IEnumerable<BadRequest> ListContainerStats()

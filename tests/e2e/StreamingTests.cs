@@ -1,0 +1,194 @@
+using System.Text.Json;
+using CriOci.Cri.V1;
+using CriOci.E2E.Fixtures;
+using CriOci.TestSupport;
+using Grpc.Core;
+
+namespace CriOci.E2E;
+
+/// <summary>
+/// kubectl exec / attach / port-forward as they reach a node: the CRI call returns a URL, the
+/// client speaks Kubernetes' streaming protocols to the daemon's streaming server, and the
+/// bytes reach real processes in the pod.
+/// </summary>
+[Collection(RegistryCollection.Name)]
+[Trait("Category", "Privileged")]
+public sealed class StreamingTests(RegistryFixture registry) : IAsyncLifetime
+{
+    private const string V5 = "v5.channel.k8s.io";
+    private const byte Stdin = 0, Stdout = 1, Stderr = 2, Error = 3, Resize = 4;
+    private DaemonWithPod _pod = null!;
+
+    public async Task InitializeAsync() => _pod = await DaemonWithPod.StartAsync(registry, "streaming");
+
+    public async Task DisposeAsync() => await _pod.DisposeAsync();
+
+    private RuntimeService.RuntimeServiceClient Runtime => _pod.Runtime;
+
+    private async Task<string> ExecUrlAsync(string containerId, bool stdin, bool tty, params string[] command) =>
+        (await Runtime.ExecAsync(new ExecRequest { ContainerId = containerId, Cmd = { command }, Stdin = stdin, Stdout = true, Stderr = !tty, Tty = tty })).Url;
+
+    [Fact]
+    public async Task Exec_OverWebSocket_StdinRoundTripsAndTheProcessIsInThePod()
+    {
+        var id = await _pod.StartContainerAsync("exec", null, "sleep", "3600");
+        var url = await ExecUrlAsync(id, stdin: true, tty: false, "sh", "-c", "hostname; cat");
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url, V5);
+        await session.SendAsync(Stdin, "typed into the pod\n");
+        await session.SendRawAsync([255, Stdin]);
+
+        var status = await session.ReadUntilAsync(Error, "status");
+        Assert.Contains("\"Success\"", status);
+        Assert.Equal("streaming\ntyped into the pod\n", session.Text(Stdout));
+    }
+
+    [Fact]
+    public async Task Exec_NonZeroExit_ReportsTheExitCodeAndKeepsStderrApart()
+    {
+        var id = await _pod.StartContainerAsync("exit", null, "sleep", "3600");
+        var url = await ExecUrlAsync(id, stdin: false, tty: false, "sh", "-c", "echo out; echo err >&2; exit 3");
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url, V5);
+
+        var status = JsonDocument.Parse(await session.ReadUntilAsync(Error, "NonZeroExitCode")).RootElement;
+        Assert.Equal("3", status.GetProperty("details").GetProperty("causes")[0].GetProperty("message").GetString());
+        Assert.Equal("out\n", session.Text(Stdout));
+        Assert.Equal("err\n", session.Text(Stderr));
+    }
+
+    [Fact]
+    public async Task Exec_WithTty_RunsOnATerminalThatFollowsResizes()
+    {
+        var id = await _pod.StartContainerAsync("tty", null, "sleep", "3600");
+        var url = await ExecUrlAsync(id, stdin: true, tty: true, "sh", "-c", "tty; read line; stty size");
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url, V5);
+        await session.ReadUntilAsync(Stdout, "/dev/pts/");
+        await session.SendAsync(Resize, """{"Width":123,"Height":45}""");
+        // The resize and the line travel in order on one connection: by the time the line is
+        // read, the terminal has its new size.
+        await session.SendAsync(Stdin, "go\r");
+
+        await session.ReadUntilAsync(Stdout, "45 123");
+        Assert.Contains("\"Success\"", await session.ReadUntilAsync(Error, "status"));
+    }
+
+    [Fact]
+    public async Task Exec_OverSpdyWithKubeletsLibrary_OutputAndStatus()
+    {
+        var id = await _pod.StartContainerAsync("spdy", null, "sleep", "3600");
+        var url = await ExecUrlAsync(id, stdin: true, tty: false, "sh", "-c", "cat; id -u");
+
+        var result = await GoSpdyClient.ExecAsync(url, "v4.channel.k8s.io", "through spdystream\n");
+
+        Assert.Equal("through spdystream\n0\n", result.GetProperty("stdout").GetString());
+        Assert.Equal("""{"metadata":{},"status":"Success"}""", result.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Exec_UrlIsSingleUse_AndAStoppedContainerIsRefused()
+    {
+        var id = await _pod.StartContainerAsync("once", null, "sleep", "3600");
+        var url = await ExecUrlAsync(id, stdin: false, tty: false, "true");
+        await using (var first = await WebSocketTestSession.ConnectAsync(url, V5))
+        {
+            await first.ReadUntilAsync(Error, "status");
+        }
+
+        var (statusCode, _) = await WebSocketTestSession.ConnectRefusedAsync(url, V5);
+        Assert.Equal(404, statusCode);
+
+        await Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 0 });
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await ExecUrlAsync(id, stdin: false, tty: false, "true"));
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Attach_ToAContainerWithStdin_InputReachesItAndItsOutputComesBack()
+    {
+        var id = await _pod.StartContainerAsync("attach", config => config.Stdin = true, "sh", "-c", "while read line; do echo \"got $line\"; done");
+        var url = (await Runtime.AttachAsync(new AttachRequest { ContainerId = id, Stdin = true, Stdout = true, Stderr = true })).Url;
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url, V5);
+        await session.SendAsync(Stdin, "hello\n");
+
+        await session.ReadUntilAsync(Stdout, "got hello\n");
+        var log = await File.ReadAllTextAsync(Path.Combine(_pod.LogDirectory, "attach", "0.log"));
+        Assert.Contains(" stdout F got hello", log);
+    }
+
+    [Fact]
+    public async Task PortForward_ReachesAServerListeningOnThePodsLoopback()
+    {
+        var id = await _pod.StartContainerAsync("web", null, "sh", "-c",
+            "mkdir -p /www && echo served-from-the-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www");
+        await WaitForListenerAsync(id, 8080);
+        var url = (await Runtime.PortForwardAsync(new PortForwardRequest { PodSandboxId = _pod.PodId, Port = { 8080 } })).Url;
+
+        await using var session = await WebSocketTestSession.ConnectAsync(url + "?port=8080", "v4.channel.k8s.io");
+        await session.SendAsync(0, "GET / HTTP/1.0\r\n\r\n");
+        var answer = await session.ReadUntilAsync(0, "served-from-the-pod");
+
+        Assert.Contains("HTTP/1.", answer);
+        Assert.Contains("served-from-the-pod", answer);
+    }
+
+    /// <summary>Polls the pod's /proc/net/tcp until something listens on 127.0.0.1:<paramref name="port"/>.</summary>
+    private async Task WaitForListenerAsync(string containerId, int port)
+    {
+        var listening = $"0100007F:{port:X4} 00000000:0000 0A";
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var table = await Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = containerId, Cmd = { "cat", "/proc/net/tcp" }, Timeout = 10 });
+            if (table.Stdout.ToStringUtf8().Contains(listening, StringComparison.Ordinal))
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException($"nothing listens on 127.0.0.1:{port} in the pod");
+    }
+
+    /// <summary>spdyexec.go (tests/Streaming.Tests/GoSpdy) built against Debian's github.com/docker/spdystream, the SPDY library under kubelet, kubectl and crictl.</summary>
+    private static class GoSpdyClient
+    {
+        private static readonly SemaphoreSlim BuildLock = new(1, 1);
+        private static string? s_binary;
+
+        public static async Task<JsonElement> ExecAsync(string url, string protocol, string stdin)
+        {
+            var binary = await BuildAsync();
+            var result = await CommandRunner.RunAsync(binary, [url, protocol, stdin]);
+            return JsonDocument.Parse(result.StandardOutput).RootElement;
+        }
+
+        private static async Task<string> BuildAsync()
+        {
+            await BuildLock.WaitAsync();
+            try
+            {
+                if (s_binary is not null)
+                {
+                    return s_binary;
+                }
+                var output = Directory.CreateTempSubdirectory("crioci-e2e-spdyexec-").FullName;
+                var binary = Path.Combine(output, "spdyexec");
+                // Debian installs Go library sources under /usr/share/gocode (GOPATH layout, no modules).
+                await CommandRunner.RunAsync("go", ["build", "-o", binary, Path.Combine(RepositoryPaths.Root, "tests", "Streaming.Tests", "GoSpdy", "spdyexec.go")],
+                    environment: new Dictionary<string, string?>
+                    {
+                        ["GOPATH"] = "/usr/share/gocode",
+                        ["GO111MODULE"] = "off",
+                        ["GOCACHE"] = Path.Combine(output, "cache"),
+                        ["GOFLAGS"] = "",
+                    });
+                return s_binary = binary;
+            }
+            finally
+            {
+                BuildLock.Release();
+            }
+        }
+    }
+}
