@@ -210,6 +210,25 @@ public sealed class SandboxManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunPodSandboxAsync_NamespacesPinned_AfterThePodsRecordDirectoryExists()
+    {
+        // A daemon killed right after pinning must leave something the next start recognises as
+        // an incomplete pod (NewManager_IncompletePodDirectory_IsCleanedUpInTheBackground), or the
+        // pins stay mounted forever.
+        var manager = NewManager();
+        var recordDirectoryExisted = false;
+        _pinner.OnPin = pinDirectory =>
+        {
+            var id = Path.GetFileName(Path.GetDirectoryName(pinDirectory))!;
+            recordDirectoryExisted = Directory.Exists(Path.Combine(_options.RootDirectory, "pods", id));
+        };
+
+        await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+
+        Assert.True(recordDirectoryExisted, "namespaces were pinned before the pod's record directory existed");
+    }
+
+    [Fact]
     public async Task RunPodSandboxAsync_FailureAfterEverySideEffect_UndoesThemInReverseOrder()
     {
         var manager = NewManager();
