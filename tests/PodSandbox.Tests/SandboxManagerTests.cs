@@ -451,6 +451,30 @@ public sealed class SandboxManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task NewManager_KilledBetweenSavingStartedAtAndStarting_ReportsCreatedAndStartsAgain()
+    {
+        // StartContainer saves started_at, then releases the process; a daemon killed between the
+        // two leaves a record that says started and a runtime that says created.
+        var first = NewManager();
+        var pod = await first.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var recordPath = Path.Combine(_options.RootDirectory, "containers", container, "container.json");
+        var record = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(recordPath), PodSandbox.Storage.StoreJsonContext.Default.ContainerRecord)!;
+        File.WriteAllBytes(recordPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record with { StartedAt = DateTimeOffset.UtcNow },
+            PodSandbox.Storage.StoreJsonContext.Default.ContainerRecord));
+
+        var restarted = NewManager();
+        var before = restarted.ContainerStatus(container, false).Status;
+        await restarted.StartContainerAsync(container, CancellationToken.None);
+        var after = restarted.ContainerStatus(container, false).Status;
+
+        Assert.Equal(ContainerState.ContainerCreated, before.State);
+        Assert.Equal(0, before.StartedAt);
+        Assert.Equal(ContainerState.ContainerRunning, after.State);
+        Assert.NotEqual(0, after.StartedAt);
+    }
+
+    [Fact]
     public async Task NewManager_RuntimeLostTheContainer_ListAndStatusAgreeItExited()
     {
         // After a reboot the runtime's tmpfs state is gone while the records remain.

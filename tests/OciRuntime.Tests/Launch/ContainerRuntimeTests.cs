@@ -152,6 +152,33 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetState_StartKilledAfterReleasingTheInit_ReportsRunningAndRefusesASecondStart()
+    {
+        // A daemon SIGKILLed inside StartAsync after it had taken the init's byte from the exec
+        // fifo and before it deleted the fifo: the process runs, the fifo file stays.
+        _bundle.WriteConfig("sleep", "600");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, null, CancellationToken.None);
+        var fifoPath = Path.Combine(_bundle.StateRoot, _id, "exec.fifo");
+        using (var reader = new FileStream(fifoPath, FileMode.Open, FileAccess.Read))
+        {
+            Assert.Equal('0', reader.ReadByte());
+        }
+
+        var deadline = DateTime.UtcNow + Patience;
+        var state = _runtime.GetState(_id);
+        while (state?.Status == ContainerStatus.Created && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            state = _runtime.GetState(_id);
+        }
+        var secondStart = await Assert.ThrowsAsync<FailedPreconditionException>(() => _runtime.StartAsync(_id, CancellationToken.None));
+
+        Assert.True(File.Exists(fifoPath));
+        Assert.Equal(ContainerStatus.Running, state?.Status);
+        Assert.Contains("running", secondStart.Message);
+    }
+
+    [Fact]
     public async Task ExecAsync_CreatedButNotStarted_ThrowsFailedPrecondition()
     {
         _bundle.WriteConfig("sleep", "600");
