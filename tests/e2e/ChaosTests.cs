@@ -18,7 +18,11 @@ namespace CriOci.E2E;
 [Trait("Category", "Privileged")]
 public sealed class ChaosTests(RegistryFixture registry, ITestOutputHelper output) : IAsyncLifetime
 {
-    /// <summary>Issue 8 asks for 50; on this 2-core machine, shared with other test runs, the whole test takes about TODO.</summary>
+    /// <summary>
+    /// Issue 8 asks for 50. On the 2-core development machine, shared with other test runs, 50
+    /// pods take 15 to 27 s and 150 take 45 s, far inside the 4 minutes allowed; CI keeps the
+    /// issue's number and <see cref="PodCountVariable"/> runs more.
+    /// </summary>
     private const int DefaultPodCount = 50;
 
     /// <summary>Set to run more (or fewer) pods than CI does.</summary>
