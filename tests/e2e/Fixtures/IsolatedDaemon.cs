@@ -11,6 +11,9 @@ namespace CriOci.E2E.Fixtures;
 /// </summary>
 public sealed class IsolatedDaemon : IAsyncDisposable
 {
+    /// <summary>False between a kill and a successful restart: that daemon is disposed already.</summary>
+    private bool _daemonRunning = true;
+
     private IsolatedDaemon(string baseDirectory, TestNetwork network, string cgroupParent, DaemonProcess daemon)
     {
         BaseDirectory = baseDirectory;
@@ -55,18 +58,26 @@ public sealed class IsolatedDaemon : IAsyncDisposable
     /// <summary>SIGKILL; the containers and their monitors keep running.</summary>
     public async Task KillAsync()
     {
+        _daemonRunning = false;
         await Daemon.KillAsync();
         await Daemon.DisposeAsync();
     }
 
     /// <summary>A new daemon on the same socket, root, state and CNI config.</summary>
-    public async Task RestartAsync() => Daemon = await DaemonProcess.StartAsync(BaseDirectory);
+    public async Task RestartAsync()
+    {
+        Daemon = await DaemonProcess.StartAsync(BaseDirectory);
+        _daemonRunning = true;
+    }
 
     public async ValueTask DisposeAsync()
     {
         // Pods through the daemon first (CNI DEL releases veths and addresses properly), then
         // by force whatever is left after a test that failed half-way.
-        await Daemon.DisposeAsync();
+        if (_daemonRunning)
+        {
+            await Daemon.DisposeAsync();
+        }
         foreach (var process in HostInspection.ProcessesInCgroupsUnder(CgroupParent)
             .Concat(HostInspection.ProcessesMentioning(Path.Combine(BaseDirectory, "state"))))
         {
