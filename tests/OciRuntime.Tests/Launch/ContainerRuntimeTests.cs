@@ -179,6 +179,23 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_ContainerProcess_IgnoresNoSignals()
+    {
+        // The runtime's own process ignores SIGPIPE; the container's must not inherit that. (cat,
+        // not sh: busybox sh ignores SIGQUIT itself.)
+        _bundle.WriteConfig("cat", "/proc/self/status");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, CancellationToken.None);
+        await _runtime.StartAsync(_id, CancellationToken.None);
+        Assert.True(await _runtime.WaitForExitAsync(_id, Patience, CancellationToken.None));
+        await WaitForMonitorAsync(_id);
+
+        var line = Assert.Single(await File.ReadAllLinesAsync(_logPath), l => l.Contains("SigIgn", StringComparison.Ordinal));
+        var ignored = ulong.Parse(line[(line.IndexOf("SigIgn:", StringComparison.Ordinal) + "SigIgn:".Length)..].Trim(), NumberStyles.HexNumber);
+        const ulong SigQuit = 1UL << (3 - 1), SigPipe = 1UL << (13 - 1);
+        Assert.True((ignored & (SigQuit | SigPipe)) == 0, $"SigIgn {ignored:x16}");
+    }
+
+    [Fact]
     public async Task ExecAsync_CreatedButNotStarted_ThrowsFailedPrecondition()
     {
         _bundle.WriteConfig("sleep", "600");
