@@ -24,7 +24,8 @@ internal sealed partial class SandboxManager
             Metadata = container.Config.Metadata,
             State = ToCriState(runtimeState),
             CreatedAt = record.CreatedAt.ToUnixTimeNanoseconds(),
-            StartedAt = record.StartedAt?.ToUnixTimeNanoseconds() ?? 0,
+            // StartContainer saves started_at just before it releases the process.
+            StartedAt = runtimeState?.Status is OciRuntime.State.ContainerStatus.Created ? 0 : record.StartedAt?.ToUnixTimeNanoseconds() ?? 0,
             Image = new ImageSpec { Image = record.ImageReference },
             ImageRef = record.ImageId,
             ImageId = record.ImageId,

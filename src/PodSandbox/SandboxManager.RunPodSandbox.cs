@@ -34,6 +34,11 @@ internal sealed partial class SandboxManager
             var hostNetwork = namespaceOptions?.Network == NamespaceMode.Node;
             var hostIpc = namespaceOptions?.Ipc == NamespaceMode.Node;
             var hostname = SandboxFiles.Hostname(config);
+            // The persistent directory comes before anything is acquired: a daemon killed from here
+            // on leaves an incomplete record, which the next start finds and undoes (Recover);
+            // pins made with no record beside them would be found by nobody.
+            Directory.CreateDirectory(_sandboxStore.PathOf(id));
+            rollback.Push("delete pod record", () => _sandboxStore.Delete(id));
             var state = SandboxStateDirectory(id);
             Directory.CreateDirectory(state);
             rollback.Push("delete pod state directory", () => DeleteTree(state));
@@ -51,7 +56,6 @@ internal sealed partial class SandboxManager
                 HostPorts.EnsureFree(config.PortMappings,
                     _sandboxes.Values.Where(s => s.Record.Ready && s.Record.PodIps is not null).SelectMany(s => s.Config.PortMappings));
                 var networkCache = NetworkCacheDirectory(id);
-                rollback.Push("delete pod record", () => _sandboxStore.Delete(id));
                 rollback.Push("CNI DEL", () => _cni.DeleteAsync(networkCache, CancellationToken.None));
                 var attachment = await _cni.AddAsync(new CniPodRequest(id, pins.Network!, metadata.Name, metadata.Namespace, metadata.Uid,
                     [.. config.PortMappings], config.DnsConfig, config.Annotations), networkCache, CancellationToken.None).ConfigureAwait(false);
@@ -73,7 +77,6 @@ internal sealed partial class SandboxManager
             SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork, podIps?.FirstOrDefault());
             SandboxFiles.WriteResolvConf(record.ResolvConfFile, config.DnsConfig);
 
-            rollback.Push("delete pod record", () => _sandboxStore.Delete(id));
             _sandboxStore.Save(id, record, config);
             _sandboxes[id] = new SandboxEntry(record, config);
             rollback.Commit();

@@ -12,17 +12,29 @@ internal sealed partial class SandboxManager
         {
             throw new NotFoundException($"container {containerId} not found");
         }
-        if (container.Record.StartedAt is not null)
+        // The runtime's state decides, not the record: a daemon killed after saving started_at
+        // but before releasing the process left a container that may (and must) be started.
+        if (_runtime.GetState(id)?.Status is not OciRuntime.State.ContainerStatus.Created)
         {
             throw new FailedPreconditionException($"container {id} was already started");
         }
         // Taken before the process is released: a process that exits at once must still show
-        // finished_at after started_at.
-        var startedAt = DateTimeOffset.UtcNow;
-        await _runtime.StartAsync(id, cancellationToken).ConfigureAwait(false);
-        var started = container.Record with { StartedAt = startedAt };
+        // finished_at after started_at. Saved before it too: a daemon killed right after the
+        // release still knows when the container started (ContainerStatus reports it only once
+        // the runtime no longer says created).
+        var started = container.Record with { StartedAt = DateTimeOffset.UtcNow };
         _containerStore.SaveRecord(id, started);
         _containers[id] = container with { Record = started };
+        try
+        {
+            await _runtime.StartAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _containerStore.SaveRecord(id, container.Record);
+            _containers[id] = container;
+            throw;
+        }
         Announce(id, container.Record.PodSandboxId, Cri.V1.ContainerEventType.ContainerStartedEvent);
     }
 }

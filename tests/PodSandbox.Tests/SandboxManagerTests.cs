@@ -210,6 +210,25 @@ public sealed class SandboxManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunPodSandboxAsync_NamespacesPinned_AfterThePodsRecordDirectoryExists()
+    {
+        // A daemon killed right after pinning must leave something the next start recognises as
+        // an incomplete pod (NewManager_IncompletePodDirectory_IsCleanedUpInTheBackground), or the
+        // pins stay mounted forever.
+        var manager = NewManager();
+        var recordDirectoryExisted = false;
+        _pinner.OnPin = pinDirectory =>
+        {
+            var id = Path.GetFileName(Path.GetDirectoryName(pinDirectory))!;
+            recordDirectoryExisted = Directory.Exists(Path.Combine(_options.RootDirectory, "pods", id));
+        };
+
+        await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+
+        Assert.True(recordDirectoryExisted, "namespaces were pinned before the pod's record directory existed");
+    }
+
+    [Fact]
     public async Task RunPodSandboxAsync_FailureAfterEverySideEffect_UndoesThemInReverseOrder()
     {
         var manager = NewManager();
@@ -429,6 +448,30 @@ public sealed class SandboxManagerTests : IDisposable
         await Assert.ThrowsAsync<AlreadyExistsException>(() => restarted.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None));
         await Assert.ThrowsAsync<AlreadyExistsException>(() => restarted.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
         await Assert.ThrowsAsync<FailedPreconditionException>(() => restarted.StartContainerAsync(container, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task NewManager_KilledBetweenSavingStartedAtAndStarting_ReportsCreatedAndStartsAgain()
+    {
+        // StartContainer saves started_at, then releases the process; a daemon killed between the
+        // two leaves a record that says started and a runtime that says created.
+        var first = NewManager();
+        var pod = await first.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var recordPath = Path.Combine(_options.RootDirectory, "containers", container, "container.json");
+        var record = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(recordPath), PodSandbox.Storage.StoreJsonContext.Default.ContainerRecord)!;
+        File.WriteAllBytes(recordPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record with { StartedAt = DateTimeOffset.UtcNow },
+            PodSandbox.Storage.StoreJsonContext.Default.ContainerRecord));
+
+        var restarted = NewManager();
+        var before = restarted.ContainerStatus(container, false).Status;
+        await restarted.StartContainerAsync(container, CancellationToken.None);
+        var after = restarted.ContainerStatus(container, false).Status;
+
+        Assert.Equal(ContainerState.ContainerCreated, before.State);
+        Assert.Equal(0, before.StartedAt);
+        Assert.Equal(ContainerState.ContainerRunning, after.State);
+        Assert.NotEqual(0, after.StartedAt);
     }
 
     [Fact]

@@ -169,12 +169,32 @@ internal static class ProcessSetup
         }
     }
 
+    /// <summary>
+    /// The .NET runtime of this process ignores SIGPIPE and SIGQUIT, and ignored signals stay
+    /// ignored across execve(2): without this the user's process would start with them ignored
+    /// (seen in /proc/PID/status SigIgn; `yes | head` would never end on its own). Handled signals
+    /// are reset by execve anyway. A seccomp profile without rt_sigaction leaves them as they are.
+    /// </summary>
+    private static void ResetSignalDispositions()
+    {
+        const int SIGKILL = 9, SIGSTOP = 19, LastSignal = 64;
+        for (var signal = 1; signal <= LastSignal; signal++)
+        {
+            if (signal is not (SIGKILL or SIGSTOP))
+            {
+                // glibc refuses its own reserved real-time signals (EINVAL); nothing to do for those.
+                LibC.signal(signal, LibC.SIG_DFL);
+            }
+        }
+    }
+
     /// <summary>Replaces this process; returns only by throwing.</summary>
     public static unsafe void Exec(string executable, ProcessSpec process)
     {
         using var argv = new NativeStringArray(process.Args ?? []);
         using var envp = new NativeStringArray(process.Env ?? []);
         var path = NativeString.Allocate(executable);
+        ResetSignalDispositions();
         LibC.execve(path, argv.Pointer, envp.Pointer);
         var errno = Marshal.GetLastPInvokeError();
         NativeMemory.Free(path);

@@ -195,7 +195,7 @@ public sealed class ContainerRuntime : IContainerRuntime
         }
         if (ProcStat.IsSameLiveProcess(state.InitPid, state.InitStartTime))
         {
-            var status = File.Exists(directory.ExecFifo) ? ContainerStatus.Created
+            var status = InitAwaitsStart(state.InitPid, directory.ExecFifo) ? ContainerStatus.Created
                 : state.CgroupPath is { } cgroupPath && new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).IsFrozen() ? ContainerStatus.Paused
                 : ContainerStatus.Running;
             return new RuntimeContainerState(id, status, state.InitPid, state.Created, null);
@@ -215,6 +215,50 @@ public sealed class ContainerRuntime : IContainerRuntime
         // conventional "unknown" exit rather than pretending it still runs.
         return new RuntimeContainerState(id, ContainerStatus.Stopped, state.InitPid, state.Created,
             new ContainerExitFile(255, 0, DateTimeOffset.UtcNow, false));
+    }
+
+    /// <summary>
+    /// Whether the init still waits for `start`: it holds the exec fifo open (as
+    /// <see cref="ContainerInit.ExecFifoFd"/>) until a `start` has taken its byte, and closes it
+    /// before it becomes the user's process. The fifo file alone does not tell: a `start` killed
+    /// after releasing the init and before deleting the fifo (a daemon SIGKILLed at that moment)
+    /// leaves it behind, and the container would look created for ever while it runs.
+    /// </summary>
+    private static bool InitAwaitsStart(int initPid, string execFifo)
+    {
+        var fifo = LibC.open(execFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0);
+        if (fifo < 0)
+        {
+            return false;
+        }
+        try
+        {
+            // Both links are printed by the kernel from the same mount and inode, so a state root
+            // reached through a symlink still compares equal.
+            var fifoPath = LinkTargetOrNull($"/proc/self/fd/{fifo}");
+            return fifoPath is not null && LinkTargetOrNull($"/proc/{initPid}/fd/{ContainerInit.ExecFifoFd}") == fifoPath;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Not allowed to look at the init's descriptors: trust the fifo, as runc does.
+            return true;
+        }
+        finally
+        {
+            LibC.close(fifo);
+        }
+    }
+
+    private static string? LinkTargetOrNull(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     public void Kill(string id, int signal)

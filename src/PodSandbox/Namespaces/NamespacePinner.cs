@@ -75,6 +75,12 @@ internal sealed class NamespacePinner(IMounter mounter) : INamespacePinner
 
     public void Unpin(string directory)
     {
+        // A RemovePodSandbox retried after the daemon was killed half-way finds the pod's state
+        // directory already deleted: the pins went with it, and File.Delete would throw.
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
         foreach (var (name, _) in Kinds)
         {
             var pin = Path.Combine(directory, name);

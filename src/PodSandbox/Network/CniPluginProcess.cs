@@ -49,8 +49,13 @@ internal static class CniPluginProcess
         }
         var command = environment.GetValueOrDefault("CNI_COMMAND", "?");
         using var process = Process.Start(start) ?? throw new UnavailableException($"CNI plugin {executable} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        // Process.Dispose leaves the standard streams a caller has taken to that caller: without
+        // these, every plugin run kept two pipes open until a finalizer ran (the soak test saw
+        // four descriptors per pod cycle pile up).
+        using var standardOutput = process.StandardOutput;
+        using var standardError = process.StandardError;
+        var stdout = standardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = standardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
@@ -58,11 +63,14 @@ internal static class CniPluginProcess
             try
             {
                 await process.StandardInput.WriteAsync(stdin.AsMemory(), deadline.Token).ConfigureAwait(false);
-                process.StandardInput.Close();
             }
             catch (IOException)
             {
                 // The plugin exited without reading all of stdin; its exit status tells the rest.
+            }
+            finally
+            {
+                CloseInput(process.StandardInput);
             }
             await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
         }
@@ -84,6 +92,18 @@ internal static class CniPluginProcess
         }
         var (code, message) = DescribeError(output, errors, process.ExitCode);
         return new PluginOutcome(Path.GetFileName(executable), command, process.ExitCode, output, code, message);
+    }
+
+    /// <summary>EOF for the plugin; closing also flushes, which fails again on a pipe the plugin closed, but the pipe is closed all the same.</summary>
+    private static void CloseInput(StreamWriter input)
+    {
+        try
+        {
+            input.Close();
+        }
+        catch (IOException)
+        {
+        }
     }
 
     /// <summary>The spec's error object ({"code", "msg", "details"}) when the plugin printed one, else its stderr.</summary>

@@ -152,6 +152,50 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetState_StartKilledAfterReleasingTheInit_ReportsRunningAndRefusesASecondStart()
+    {
+        // A daemon SIGKILLed inside StartAsync after it had taken the init's byte from the exec
+        // fifo and before it deleted the fifo: the process runs, the fifo file stays.
+        _bundle.WriteConfig("sleep", "600");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, null, CancellationToken.None);
+        var fifoPath = Path.Combine(_bundle.StateRoot, _id, "exec.fifo");
+        using (var reader = new FileStream(fifoPath, FileMode.Open, FileAccess.Read))
+        {
+            Assert.Equal('0', reader.ReadByte());
+        }
+
+        var deadline = DateTime.UtcNow + Patience;
+        var state = _runtime.GetState(_id);
+        while (state?.Status == ContainerStatus.Created && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            state = _runtime.GetState(_id);
+        }
+        var secondStart = await Assert.ThrowsAsync<FailedPreconditionException>(() => _runtime.StartAsync(_id, CancellationToken.None));
+
+        Assert.True(File.Exists(fifoPath));
+        Assert.Equal(ContainerStatus.Running, state?.Status);
+        Assert.Contains("running", secondStart.Message);
+    }
+
+    [Fact]
+    public async Task StartAsync_ContainerProcess_IgnoresNoSignals()
+    {
+        // The runtime's own process ignores SIGPIPE; the container's must not inherit that. (cat,
+        // not sh: busybox sh ignores SIGQUIT itself.)
+        _bundle.WriteConfig("cat", "/proc/self/status");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, CancellationToken.None);
+        await _runtime.StartAsync(_id, CancellationToken.None);
+        Assert.True(await _runtime.WaitForExitAsync(_id, Patience, CancellationToken.None));
+        await WaitForMonitorAsync(_id);
+
+        var line = Assert.Single(await File.ReadAllLinesAsync(_logPath), l => l.Contains("SigIgn", StringComparison.Ordinal));
+        var ignored = ulong.Parse(line[(line.IndexOf("SigIgn:", StringComparison.Ordinal) + "SigIgn:".Length)..].Trim(), NumberStyles.HexNumber);
+        const ulong SigQuit = 1UL << (3 - 1), SigPipe = 1UL << (13 - 1);
+        Assert.True((ignored & (SigQuit | SigPipe)) == 0, $"SigIgn {ignored:x16}");
+    }
+
+    [Fact]
     public async Task ExecAsync_CreatedButNotStarted_ThrowsFailedPrecondition()
     {
         _bundle.WriteConfig("sleep", "600");

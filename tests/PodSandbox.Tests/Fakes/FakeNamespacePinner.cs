@@ -9,9 +9,13 @@ internal sealed class FakeNamespacePinner(CallLog log) : INamespacePinner
 
     public Exception? PinFailure { get; set; }
 
+    /// <summary>Called with the pin directory before pinning: lets a test look at the disk at that moment.</summary>
+    public Action<string>? OnPin { get; set; }
+
     public PinnedNamespaces Pin(string directory, PodNamespaceRequest request)
     {
         log.Add($"Pin {directory}");
+        OnPin?.Invoke(directory);
         Requests.Add(request);
         if (PinFailure is { } failure)
         {

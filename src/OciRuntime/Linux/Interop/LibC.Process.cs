@@ -36,6 +36,12 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
+    /// <summary>signal(2); <paramref name="handler"/> 0 is SIG_DFL. Returns the previous handler, or -1 (SIG_ERR).</summary>
+    [LibraryImport("libc", EntryPoint = "signal", SetLastError = true)]
+    public static partial nint signal(int signal, nint handler);
+
+    public const nint SIG_DFL = 0;
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, out int status, int options);
 
