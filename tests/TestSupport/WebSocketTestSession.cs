@@ -33,9 +33,18 @@ public sealed class WebSocketTestSession : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<WebSocketTestSession> ConnectAsync(string url, params string[] protocols)
+    public static Task<WebSocketTestSession> ConnectAsync(string url, params string[] protocols) =>
+        ConnectAsync(url, trustedCertificate: null, protocols);
+
+    /// <summary>Over TLS (https URLs) the server's certificate must be <paramref name="trustedCertificate"/> when given.</summary>
+    public static async Task<WebSocketTestSession> ConnectAsync(string url, System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCertificate, params string[] protocols)
     {
         var socket = new ClientWebSocket();
+        if (trustedCertificate is not null)
+        {
+            socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetCertHashString() == trustedCertificate.GetCertHashString();
+        }
         foreach (var protocol in protocols)
         {
             socket.Options.AddSubProtocol(protocol);
@@ -57,7 +66,8 @@ public sealed class WebSocketTestSession : IAsyncDisposable
         return ((int)socket.HttpStatusCode, error);
     }
 
-    public static Uri WebSocketUri(string url) => new(url.Replace("http://", "ws://", StringComparison.Ordinal));
+    public static Uri WebSocketUri(string url) =>
+        new(url.Replace("https://", "wss://", StringComparison.Ordinal).Replace("http://", "ws://", StringComparison.Ordinal));
 
     public Task SendAsync(byte channel, string text) => SendRawAsync([channel, .. Encoding.UTF8.GetBytes(text)]);
 

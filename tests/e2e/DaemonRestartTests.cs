@@ -58,4 +58,53 @@ public sealed class DaemonRestartTests(RegistryFixture registry) : IAsyncLifetim
         Assert.Empty(HostInspection.MountsUnder(_daemon.StateDirectory));
         Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory, exceptPid: _daemon.Pid));
     }
+
+    [Fact]
+    public async Task Daemon_KilledDuringAttachAndLogging_EveryLineIsLoggedAndAttachWorksAgain()
+    {
+        var image = registry.BusyboxLatest.Reference;
+        await _daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
+        var logDirectory = Path.Combine(_daemon.BaseDirectory, "attach-logs");
+        var podConfig = CriRequests.Pod("attached", logDirectory);
+        var pod = await _daemon.Client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = podConfig });
+        // A numbered line every millisecond or so, and an echo of whatever arrives on stdin.
+        var config = CriRequests.Container("chatty", image, "sh", "-c",
+            "(i=0; while true; do echo n$i; i=$((i+1)); sleep 0.001; done) & while read line; do echo \"got $line\"; done");
+        config.Stdin = true;
+        var created = await _daemon.Client.Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = pod.PodSandboxId, Config = config, SandboxConfig = podConfig });
+        var id = created.ContainerId;
+        await _daemon.Client.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
+
+        await AttachAndEchoAsync(id, "before");
+        var attached = await ConnectAttachAsync(id);
+        await attached.SendAsync(0, "during\n");
+        await attached.ReadUntilAsync(1, "got during");
+        await _daemon.KillAsync();
+        await attached.WaitClosedAsync();
+        await Task.Delay(300);
+        await _daemon.DisposeAsync();
+        _daemon = await DaemonProcess.StartAsync(_daemon.BaseDirectory);
+        await AttachAndEchoAsync(id, "after");
+
+        await _daemon.Client.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 0 });
+        var lines = File.ReadAllLines(Path.Combine(logDirectory, "chatty", "0.log")).Select(line => line.Split(' ', 4)[3]).ToList();
+        var numbers = lines.Where(line => line.StartsWith('n')).Select(line => int.Parse(line[1..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(numbers.Count > 200, $"only {numbers.Count} numbered lines");
+        Assert.Equal(Enumerable.Range(0, numbers.Count), numbers);
+        Assert.Equal(["got before", "got during", "got after"], lines.Where(line => line.StartsWith("got ", StringComparison.Ordinal)));
+        await _daemon.Client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.PodSandboxId });
+    }
+
+    private async Task<WebSocketTestSession> ConnectAttachAsync(string containerId)
+    {
+        var url = (await _daemon.Client.Runtime.AttachAsync(new AttachRequest { ContainerId = containerId, Stdin = true, Stdout = true, Stderr = true })).Url;
+        return await WebSocketTestSession.ConnectAsync(url, "v5.channel.k8s.io");
+    }
+
+    private async Task AttachAndEchoAsync(string containerId, string word)
+    {
+        await using var session = await ConnectAttachAsync(containerId);
+        await session.SendAsync(0, word + "\n");
+        await session.ReadUntilAsync(1, "got " + word);
+    }
 }

@@ -91,7 +91,8 @@ public sealed class StatsAndLogRotationTests(RegistryFixture registry) : IAsyncL
     [Fact]
     public async Task ReopenContainerLog_AfterRename_NewLinesGoToTheNewFile()
     {
-        var id = await StartAsync("rotating", "sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.01; done");
+        // A numbered line every millisecond, as issue 7 asks: none may be lost or doubled across the rename.
+        var id = await StartAsync("rotating", "sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.001; done");
         var log = Path.Combine(_pod.LogDirectory, "rotating", "0.log");
         await Task.Delay(300);
 

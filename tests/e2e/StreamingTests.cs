@@ -134,6 +134,45 @@ public sealed class StreamingTests(RegistryFixture registry) : IAsyncLifetime
         Assert.Contains("served-from-the-pod", answer);
     }
 
+    [Fact]
+    public async Task Exec_WithATlsCertificateConfigured_IsServedOverHttpsWithThatCertificate()
+    {
+        var directory = Directory.CreateTempSubdirectory("crioci-streaming-tls-").FullName;
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        await File.WriteAllTextAsync(Path.Combine(directory, "tls.crt"), certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(directory, "tls.key"), key.ExportPkcs8PrivateKeyPem());
+        await using var daemon = await DaemonProcess.StartAsync(extraArgs:
+            ["--streaming-tls-cert", Path.Combine(directory, "tls.crt"), "--streaming-tls-key", Path.Combine(directory, "tls.key")]);
+        try
+        {
+            await daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = registry.BusyboxLatest.Reference } });
+            var podConfig = CriRequests.Pod("tls", Path.Combine(daemon.BaseDirectory, "logs"));
+            var podId = (await daemon.Client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = podConfig })).PodSandboxId;
+            var created = await daemon.Client.Runtime.CreateContainerAsync(new CreateContainerRequest
+            {
+                PodSandboxId = podId,
+                Config = CriRequests.Container("tls", registry.BusyboxLatest.Reference, "sleep", "3600"),
+                SandboxConfig = podConfig,
+            });
+            await daemon.Client.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = created.ContainerId });
+
+            var url = (await daemon.Client.Runtime.ExecAsync(new ExecRequest { ContainerId = created.ContainerId, Cmd = { "echo", "over tls" }, Stdout = true })).Url;
+            Assert.StartsWith("https://127.0.0.1:", url);
+            await using var session = await WebSocketTestSession.ConnectAsync(url, certificate, V5);
+
+            await session.ReadUntilAsync(Error, "status");
+            Assert.Equal("over tls\n", session.Text(Stdout));
+            await daemon.Client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        }
+        finally
+        {
+            await PodLifecycleTests.CleanUpAsync(daemon.BaseDirectory);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Polls the pod's /proc/net/tcp until something listens on 127.0.0.1:<paramref name="port"/>.</summary>
     private async Task WaitForListenerAsync(string containerId, int port)
     {
