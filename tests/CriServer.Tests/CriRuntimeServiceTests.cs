@@ -309,11 +309,32 @@ public sealed class CriRuntimeServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Attach_NotBuilt_Unimplemented()
+    public async Task Attach_ContainerNotRunning_FailedPrecondition()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => server.Runtime.AttachAsync(new AttachRequest { ContainerId = "c1" }).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Runtime.AttachAsync(new AttachRequest { ContainerId = "c1", Stdout = true }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("not running", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Exec_StreamingServerOff_UnavailableSayingSo()
+    {
+        server.Sandboxes.ContainerStateOfAll = ContainerState.ContainerRunning;
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Runtime.ExecAsync(new ExecRequest { ContainerId = "c1", Cmd = { "sh" }, Stdout = true }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("streaming server is off", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task CheckpointContainer_UnimplementedWithTheReason()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Runtime.CheckpointContainerAsync(new CheckpointContainerRequest { ContainerId = "c1" }).ResponseAsync);
 
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Contains("CRIU", error.Status.Detail);
     }
 
     [Fact]

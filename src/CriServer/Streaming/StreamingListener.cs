@@ -31,7 +31,7 @@ internal sealed class StreamingListener : IDisposable
 
     public static StreamingListener Bind(StreamingListenerOptions options)
     {
-        var endPoint = options.EndPoint;
+        var endPoint = options.GetEndPoint();
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization;
 using CriOci.CriServer.Telemetry;
 
 namespace CriOci.CriServer.Streaming;
@@ -17,11 +18,14 @@ internal sealed record StreamingListenerOptions(string Address = StreamingListen
 
     public static StreamingListenerOptions Default { get; } = new();
 
+    [JsonIgnore]
     public bool Enabled => Address.Length > 0;
 
+    [JsonIgnore]
     public bool UsesTls => TlsCertificateFile is not null;
 
-    public IPEndPoint EndPoint => TelemetryOptions.ParseEndPoint(Address);
+    /// <summary>A method, not a property: the options are serialised into Status' verbose info.</summary>
+    public IPEndPoint GetEndPoint() => TelemetryOptions.ParseEndPoint(Address);
 
     /// <summary>Checks what the flags, environment and file said; the message names the setting.</summary>
     public static StreamingListenerOptions Validate(string address, string? certificate, string? key, string source)

@@ -17,6 +17,9 @@ internal sealed class FakeSandboxManager : ISandboxManager
 
     public List<Container> Containers { get; } = [];
 
+    /// <summary>The state ContainerStatus reports for any container.</summary>
+    public ContainerState ContainerStateOfAll { get; set; } = ContainerState.ContainerCreated;
+
     public PodSandboxConfig? LastPodConfig { get; private set; }
 
     public string? LastRuntimeHandler { get; private set; }
@@ -74,7 +77,7 @@ internal sealed class FakeSandboxManager : ISandboxManager
     public ContainerStatusResponse ContainerStatus(string containerId, bool verbose)
     {
         Record($"ContainerStatus {containerId}");
-        return new ContainerStatusResponse { Status = new ContainerStatus { Id = containerId } };
+        return new ContainerStatusResponse { Status = new ContainerStatus { Id = containerId, State = ContainerStateOfAll } };
     }
 
     public IReadOnlyList<Container> ListContainers(ContainerFilter? filter)
