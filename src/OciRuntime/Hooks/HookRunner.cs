@@ -55,6 +55,12 @@ public static class HookRunner
         {
             // The hook does not read its stdin; that is its right.
         }
+        finally
+        {
+            CloseQuietly(process.StandardInput.BaseStream);
+        }
+        // Process.Dispose leaves a redirected pipe to the finalizer: close it once the hook is done.
+        using var stderrPipe = process.StandardError;
         var timeout = hook.Timeout is { } seconds and > 0 ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
         if (!process.WaitForExit(timeout))
         {
@@ -65,6 +71,18 @@ public static class HookRunner
         if (process.ExitCode != 0)
         {
             throw new HookFailedException($"{phase} hook {hook.Path} exited with {process.ExitCode}: {stderr.Result.Trim()}");
+        }
+    }
+
+    /// <summary>The hook may have exited with our data unread: closing its stdin must not fail the hook.</summary>
+    private static void CloseQuietly(Stream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
         }
     }
 }
