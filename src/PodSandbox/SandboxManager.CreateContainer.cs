@@ -15,6 +15,8 @@ internal sealed partial class SandboxManager
         {
             throw new InvalidArgumentException("config.metadata.name is required");
         }
+        _securityModules.CheckAppArmor(config.Linux?.SecurityContext);
+        _securityModules.CheckSELinux(config.Linux?.SecurityContext?.SelinuxOptions, "config.linux.security_context.selinux_options");
         var podId = Resolve(_sandboxes, podSandboxId) ?? throw new NotFoundException($"pod sandbox {podSandboxId} not found");
         using var podLock = await _locks.AcquireAsync(podId, cancellationToken).ConfigureAwait(false);
         if (!_sandboxes.TryGetValue(podId, out var sandbox))

@@ -32,6 +32,9 @@ internal sealed partial class SandboxManager : ISandboxManager
     private readonly ConcurrentDictionary<string, string> _reservedNames = new(StringComparer.Ordinal);
     private readonly KeyedLocks _locks = new();
 
+    /// <summary>Read once: whether AppArmor and SELinux are enabled does not change while the node runs.</summary>
+    private readonly Containers.LinuxSecurityModules _securityModules = Containers.LinuxSecurityModules.Detect();
+
     public SandboxManager(SandboxManagerOptions options, IContainerRuntime runtime, INamespacePinner pinner, IMounter mounter, ICniInvoker cni, ILogger logger)
     {
         _options = options;

@@ -204,6 +204,14 @@ public static class BadRequestTable
         yield return Row(rpc, "empty config.image.image", InvalidArgument, "config.image.image", Create(r => r.Config.Image.Image = ""));
         yield return Row(rpc, "no sandbox_config", InvalidArgument, "sandbox_config", Create(r => r.SandboxConfig = null));
         yield return Row(rpc, "unknown pod_sandbox_id", NotFound, UnknownId, Create(_ => { }));
+        // No AppArmor and no SELinux on these machines: confinement asked for must not be dropped.
+        yield return Row(rpc, "Localhost AppArmor profile on a node without AppArmor", FailedPrecondition, "apparmor", Create(r =>
+            r.Config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext
+            {
+                Apparmor = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = "my-profile" },
+            } }));
+        yield return Row(rpc, "SELinux options on a node without SELinux", FailedPrecondition, "selinux_options", Create(r =>
+            r.Config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { SelinuxOptions = new SELinuxOption { Type = "container_t" } } }));
         foreach (var name in TraversalNames)
         {
             yield return Row(rpc, $"pod_sandbox_id \"{name}\"", InvalidArgument, "pod_sandbox_id", CreateIn(name, _ => { }));
