@@ -42,7 +42,7 @@ public static class CadvisorMetrics
     /// <param name="containerImages">Image reference per container ID, for the image label.</param>
     public static PodSandboxMetrics FromStats(PodSandboxStats pod, IReadOnlyDictionary<string, string> containerImages)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeNanoseconds();
         var podId = pod.Attributes.Id;
         var metrics = new PodSandboxMetrics { PodSandboxId = podId };
         string[] podLabels = [podId, pod.Attributes.Metadata?.Name ?? "", ""];
