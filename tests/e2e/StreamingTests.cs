@@ -81,7 +81,7 @@ public sealed class StreamingTests(RegistryFixture registry) : IAsyncLifetime
         var id = await _pod.StartContainerAsync("spdy", null, "sleep", "3600");
         var url = await ExecUrlAsync(id, stdin: true, tty: false, "sh", "-c", "cat; id -u");
 
-        var result = await GoSpdyClient.ExecAsync(url, "v4.channel.k8s.io", "through spdystream\n");
+        var result = await GoSpdyExecAsync(url, "v4.channel.k8s.io", "through spdystream\n");
 
         Assert.Equal("through spdystream\n0\n", result.GetProperty("stdout").GetString());
         Assert.Equal("""{"metadata":{},"status":"Success"}""", result.GetProperty("error").GetString());
@@ -190,45 +190,11 @@ public sealed class StreamingTests(RegistryFixture registry) : IAsyncLifetime
         throw new Xunit.Sdk.XunitException($"nothing listens on 127.0.0.1:{port} in the pod");
     }
 
-    /// <summary>spdyexec.go (tests/Streaming.Tests/GoSpdy) built against Debian's github.com/docker/spdystream, the SPDY library under kubelet, kubectl and crictl.</summary>
-    private static class GoSpdyClient
+    /// <summary>Runs spdyexec (TestSupport's Go client over github.com/docker/spdystream, the SPDY library under kubelet, kubectl and crictl).</summary>
+    private static async Task<JsonElement> GoSpdyExecAsync(string url, string protocol, string stdin)
     {
-        private static readonly SemaphoreSlim BuildLock = new(1, 1);
-        private static string? s_binary;
-
-        public static async Task<JsonElement> ExecAsync(string url, string protocol, string stdin)
-        {
-            var binary = await BuildAsync();
-            var result = await CommandRunner.RunAsync(binary, [url, protocol, stdin]);
-            return JsonDocument.Parse(result.StandardOutput).RootElement;
-        }
-
-        private static async Task<string> BuildAsync()
-        {
-            await BuildLock.WaitAsync();
-            try
-            {
-                if (s_binary is not null)
-                {
-                    return s_binary;
-                }
-                var output = Directory.CreateTempSubdirectory("crioci-e2e-spdyexec-").FullName;
-                var binary = Path.Combine(output, "spdyexec");
-                // Debian installs Go library sources under /usr/share/gocode (GOPATH layout, no modules).
-                await CommandRunner.RunAsync("go", ["build", "-o", binary, Path.Combine(RepositoryPaths.Root, "tests", "Streaming.Tests", "GoSpdy", "spdyexec.go")],
-                    environment: new Dictionary<string, string?>
-                    {
-                        ["GOPATH"] = "/usr/share/gocode",
-                        ["GO111MODULE"] = "off",
-                        ["GOCACHE"] = Path.Combine(output, "cache"),
-                        ["GOFLAGS"] = "",
-                    });
-                return s_binary = binary;
-            }
-            finally
-            {
-                BuildLock.Release();
-            }
-        }
+        var binary = await GoSpdyClients.BuildAsync("spdyexec");
+        var result = await CommandRunner.RunAsync(binary, [url, protocol, stdin]);
+        return JsonDocument.Parse(result.StandardOutput).RootElement;
     }
 }

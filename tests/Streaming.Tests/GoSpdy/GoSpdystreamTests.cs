@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CriOci.Streaming.Tests.Support;
+using CriOci.TestSupport;
 using static CriOci.Streaming.Tests.Spdy.SpdyRemoteCommandTests;
 
 namespace CriOci.Streaming.Tests.GoSpdy;
@@ -10,12 +11,11 @@ namespace CriOci.Streaming.Tests.GoSpdy;
 /// crictl's SPDY), runs execs the way client-go's remotecommand does, and spdyportforward.go
 /// forwards the way client-go's portforward does. spdystream never sends
 /// WINDOW_UPDATE, so a large output also proves the server does not stall such peers.
-/// Needs go and that package (scripts/install-test-deps.sh); missing ones fail the test.
+/// Needs go and that package (scripts/install-test-deps.sh); missing ones fail the test. The clients live in
+/// tests/TestSupport/GoSpdy, shared with the e2e tests.
 /// </summary>
 public sealed class GoSpdystreamTests : IAsyncLifetime
 {
-    private static readonly SemaphoreSlim BuildLock = new(1, 1);
-    private static readonly Dictionary<string, string> s_binaries = [];
     private StreamingTestHost _host = null!;
 
     public async Task InitializeAsync() => _host = await StreamingTestHost.StartAsync();
@@ -77,7 +77,7 @@ public sealed class GoSpdystreamTests : IAsyncLifetime
         var closedPort = StreamingTestHost.FreePort();
         var url = _host.Server.RegisterPortForward(new CriOci.Cri.V1.PortForwardRequest { PodSandboxId = "pod1" }).Url;
 
-        var binary = await BuildAsync("spdyportforward");
+        var binary = await GoSpdyClients.BuildAsync("spdyportforward");
         var (exitCode, output, error) = await ProcessRunner.RunAsync(binary, [url, first.Port.ToString(), closedPort.ToString(), second.Port.ToString()], environment: null);
 
         Assert.True(exitCode == 0, $"spdyportforward failed ({exitCode}): {error}");
@@ -93,7 +93,7 @@ public sealed class GoSpdystreamTests : IAsyncLifetime
 
     private static async Task<JsonElement> RunAsync(string url, string protocol, string? stdin)
     {
-        var binary = await BuildAsync("spdyexec");
+        var binary = await GoSpdyClients.BuildAsync("spdyexec");
         var arguments = new List<string> { url, protocol };
         if (stdin is not null)
         {
@@ -102,36 +102,5 @@ public sealed class GoSpdystreamTests : IAsyncLifetime
         var (exitCode, output, error) = await ProcessRunner.RunAsync(binary, arguments, environment: null);
         Assert.True(exitCode == 0, $"spdyexec failed ({exitCode}): {error}");
         return JsonDocument.Parse(output).RootElement;
-    }
-
-    /// <summary>Builds GoSpdy/<paramref name="program"/>.go once per test run.</summary>
-    private static async Task<string> BuildAsync(string program)
-    {
-        await BuildLock.WaitAsync();
-        try
-        {
-            if (s_binaries.TryGetValue(program, out var built))
-            {
-                return built;
-            }
-            var output = Directory.CreateTempSubdirectory($"crioci-{program}-").FullName;
-            var binary = Path.Combine(output, program);
-            // Debian installs Go library sources under /usr/share/gocode (GOPATH layout, no modules).
-            var environment = new Dictionary<string, string>
-            {
-                ["GOPATH"] = "/usr/share/gocode",
-                ["GO111MODULE"] = "off",
-                ["GOCACHE"] = Path.Combine(output, "cache"),
-                ["GOFLAGS"] = "",
-            };
-            var source = Path.Combine(AppContext.BaseDirectory, "GoSpdy", program + ".go");
-            var (exitCode, _, error) = await ProcessRunner.RunAsync("go", ["build", "-o", binary, source], environment);
-            Assert.True(exitCode == 0, $"go build {program}.go failed ({exitCode}); needs golang-go and golang-github-docker-spdystream-dev: {error}");
-            return s_binaries[program] = binary;
-        }
-        finally
-        {
-            BuildLock.Release();
-        }
     }
 }
