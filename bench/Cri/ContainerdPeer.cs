@@ -17,7 +17,7 @@ public sealed class ContainerdPeer : CriPeer
     private readonly string _bridge;
 
     private ContainerdPeer(string name, ContainerdServer server, string bridge)
-        : base(name, PlayCommand.Connect(server.Socket))
+        : base(name, CriChannel.ForUnixSocket(server.Socket))
     {
         _server = server;
         _bridge = bridge;

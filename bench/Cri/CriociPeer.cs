@@ -15,7 +15,7 @@ public sealed class CriociPeer : CriPeer
     private readonly StreamWriter _log;
 
     private CriociPeer(Process process, string directory, StreamWriter log)
-        : base("CriOci", PlayCommand.Connect(Path.Combine(directory, "crioci.sock")))
+        : base("CriOci", CriChannel.ForUnixSocket(Path.Combine(directory, "crioci.sock")))
     {
         _process = process;
         _directory = directory;

@@ -1,7 +1,5 @@
-using System.Net.Sockets;
 using CriOci.Cri.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace CriOci.Play;
 
@@ -69,7 +67,7 @@ public static class PlayCommand
             {
                 throw new PlayException($"no socket at {socket}; is the daemon running? (--socket or CRIOCI_SOCKET)");
             }
-            using var channel = Connect(socket);
+            using var channel = CriChannel.ForUnixSocket(socket);
             var player = new PodPlayer(new RuntimeService.RuntimeServiceClient(channel), new ImageService.ImageServiceClient(channel), output)
             {
                 PodLogRoot = Path.GetFullPath(logRoot),
@@ -95,28 +93,4 @@ public static class PlayCommand
             return ExitFailure;
         }
     }
-
-    /// <summary>gRPC over the unix socket, as crictl and kubelet connect.</summary>
-    public static GrpcChannel Connect(string socketPath) =>
-        GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectCallback = async (_, cancellationToken) =>
-                {
-                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    try
-                    {
-                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                },
-            },
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
-        });
 }

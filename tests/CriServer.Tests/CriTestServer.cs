@@ -1,8 +1,8 @@
-using System.Net.Sockets;
 using CriOci.Cri.V1;
 using CriOci.CriServer.Telemetry;
 using CriOci.CriServer.Tests.Fakes;
 using CriOci.ImageStore;
+using CriOci.Play;
 using CriOci.PodSandbox;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -72,26 +72,7 @@ internal sealed class CriTestServer : IAsyncDisposable
         app.MapCriServices();
         await app.StartAsync();
 
-        var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectCallback = async (_, cancellationToken) =>
-                {
-                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    try
-                    {
-                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                },
-            },
-        });
+        var channel = CriChannel.ForUnixSocket(socketPath);
         return new CriTestServer(directory, app, channel, sandboxes, images);
     }
 

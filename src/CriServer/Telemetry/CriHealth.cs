@@ -66,7 +66,7 @@ internal static class CriHealth
         }
         try
         {
-            using var channel = Play.PlayCommand.Connect(socket);
+            using var channel = Play.CriChannel.ForUnixSocket(socket);
             var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
             await output.WriteLineAsync($"{socket}: {response.Status}");
             return response.Status == HealthCheckResponse.Types.ServingStatus.Serving ? 0 : 1;
