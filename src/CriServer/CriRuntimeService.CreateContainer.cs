@@ -29,14 +29,26 @@ internal sealed partial class CriRuntimeService
         {
             Defined(seccomp.ProfileType, "config.linux.security_context.seccomp.profile_type");
         }
-        foreach (var mount in config.Mounts)
+        var imageVolumes = new Dictionary<int, PodSandbox.ContainerImage>();
+        for (var index = 0; index < config.Mounts.Count; index++)
         {
+            var mount = config.Mounts[index];
             Defined(mount.Propagation, "config.mounts.propagation");
+            if (mount.Image is { Image.Length: > 0 } volume)
+            {
+                // An image volume (KEP-4639): kubelet pulled it first, as it does the container's image.
+                imageVolumes[index] = FindImage(volume.Image, $"image volume {volume.Image} (config.mounts[{index}].image)");
+            }
         }
 
-        var record = images.Find(reference) ?? throw new NotFoundException($"image {reference} not found");
-        var image = ImageMapping.ToContainerImage(record, reference, images.GetLayerDirectories(record));
-        var containerId = await sandboxes.CreateContainerAsync(podSandboxId, config, sandboxConfig, image, context.CancellationToken);
+        var image = FindImage(reference, $"image {reference}");
+        var containerId = await sandboxes.CreateContainerAsync(podSandboxId, config, sandboxConfig, image, imageVolumes, context.CancellationToken);
         return new CreateContainerResponse { ContainerId = containerId };
+    }
+
+    private PodSandbox.ContainerImage FindImage(string reference, string what)
+    {
+        var record = images.Find(reference) ?? throw new NotFoundException($"{what} not found");
+        return ImageMapping.ToContainerImage(record, reference, images.GetLayerDirectories(record));
     }
 }

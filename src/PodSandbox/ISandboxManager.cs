@@ -23,8 +23,12 @@ public interface ISandboxManager : IDisposable
 
     IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter);
 
-    /// <summary>Writes the container's bundle and creates it (its init waits for Start); returns its ID.</summary>
-    Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the container's bundle and creates it (its init waits for Start); returns its ID.
+    /// <paramref name="imageVolumes"/> are the images its mounts with Mount.image name, by mount index.
+    /// </summary>
+    Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image,
+        IReadOnlyDictionary<int, ContainerImage> imageVolumes, CancellationToken cancellationToken);
 
     Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
 

@@ -4,6 +4,7 @@ using CriOci.Core;
 using CriOci.Cri.V1;
 using CriOci.OciRuntime;
 using CriOci.OciRuntime.State;
+using CriOci.PodSandbox.Containers;
 
 namespace CriOci.PodSandbox;
 
@@ -45,6 +46,15 @@ internal sealed partial class SandboxManager
             status.Reason = "Unknown";
             status.Message = "the container's runtime state is gone (was the node rebooted?)";
         }
+        if (container.Config.Linux?.Resources is { } resources)
+        {
+            // As applied: UpdateContainerResources stores what it set in the container's config.
+            status.Resources = new ContainerResources { Linux = resources };
+        }
+        if (record.User is { } user)
+        {
+            status.User = ToCriUser(user);
+        }
         status.Labels.Add(container.Config.Labels);
         status.Annotations.Add(container.Config.Annotations);
         foreach (var mount in container.Config.Mounts)
@@ -57,6 +67,18 @@ internal sealed partial class SandboxManager
             response.Info["info"] = VerboseInfo(record, runtimeState);
         }
         return response;
+    }
+
+    /// <summary>
+    /// The process identity as kubelet reports it (KEP-3619): the supplemental groups are every
+    /// group the process holds, the primary one first, as `id -G` inside the container prints them.
+    /// </summary>
+    private static ContainerUser ToCriUser(ResolvedUser user)
+    {
+        var linux = new LinuxContainerUser { Uid = user.Uid, Gid = user.Gid };
+        linux.SupplementalGroups.Add(user.Gid);
+        linux.SupplementalGroups.Add(user.AdditionalGids.Where(gid => gid != user.Gid).Select(gid => (long)gid));
+        return new ContainerUser { Linux = linux };
     }
 
     /// <summary>containerd's verbose info shape: pid, sandboxID and the runtime spec as JSON.</summary>

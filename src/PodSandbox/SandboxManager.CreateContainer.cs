@@ -9,7 +9,8 @@ namespace CriOci.PodSandbox;
 
 internal sealed partial class SandboxManager
 {
-    public async Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken)
+    public async Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image,
+        IReadOnlyDictionary<int, ContainerImage> imageVolumes, CancellationToken cancellationToken)
     {
         if (config.Metadata is not { Name.Length: > 0 } metadata)
         {
@@ -55,7 +56,8 @@ internal sealed partial class SandboxManager
 
             var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
-            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile));
+            var imageVolumeSources = ImageVolumes.Mount(_mounter, bundle, config, imageVolumes, rollback);
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile, imageVolumeSources));
             CreateMountSources(spec);
             AtomicFile.WriteAllBytes(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
 
@@ -66,7 +68,7 @@ internal sealed partial class SandboxManager
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 
             var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,
-                logPath, bundle, image.StopSignal);
+                logPath, bundle, image.StopSignal, user, imageVolumes.Count > 0 ? imageVolumes.Values.Select(v => v.Id).Distinct().ToList() : null);
             _containerStore.Save(id, record, config);
             _containers[id] = new ContainerEntry(record, config);
             rollback.Commit();

@@ -18,6 +18,7 @@ internal sealed partial class SandboxManager
         }
         await _runtime.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
         _mounter.Unmount(Path.Combine(container.Record.Bundle, Containers.ContainerSpecBuilder.RootfsDirectory));
+        Containers.ImageVolumes.Unmount(_mounter, container.Record.Bundle);
         DeleteTree(container.Record.Bundle);
         _containerStore.Delete(id);
         _containers.TryRemove(id, out _);

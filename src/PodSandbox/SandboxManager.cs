@@ -86,7 +86,8 @@ internal sealed partial class SandboxManager : ISandboxManager
         return matches.Count == 1 ? matches[0] : null;
     }
 
-    public bool IsImageInUse(string imageId) => _containers.Values.Any(c => c.Record.ImageId == imageId);
+    public bool IsImageInUse(string imageId) =>
+        _containers.Values.Any(c => c.Record.ImageId == imageId || c.Record.VolumeImageIds?.Contains(imageId) == true);
 
     /// <summary>
     /// Loads what the last daemon left: complete records come back as they were; directories

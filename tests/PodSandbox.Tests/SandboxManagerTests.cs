@@ -63,6 +63,8 @@ public sealed class SandboxManagerTests : IDisposable
         return config;
     }
 
+    private static readonly IReadOnlyDictionary<int, ContainerImage> NoImageVolumes = new Dictionary<int, ContainerImage>();
+
     private static ContainerImage Image(string id = "sha256:busybox") => new(
         id, "docker.io/library/busybox:1.36", ["/layers/busybox"], User: null, Env: ["PATH=/bin"],
         Entrypoint: [], Cmd: ["sh"], WorkingDir: null, StopSignal: null);
@@ -272,7 +274,7 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var container = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var container = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         await manager.StartContainerAsync(container, CancellationToken.None);
         _log.Clear();
 
@@ -290,7 +292,7 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var container = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var container = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         var bundle = Path.Combine(_options.StateDirectory, "containers", container);
         _log.Clear();
 
@@ -320,7 +322,7 @@ public sealed class SandboxManagerTests : IDisposable
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
         _log.Clear();
 
-        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
 
         var bundle = Path.Combine(_options.StateDirectory, "containers", id);
         Assert.Equal([$"MountOverlay {bundle}/rootfs", $"Create {id}"], _log.Calls);
@@ -334,9 +336,9 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
 
-        await Assert.ThrowsAsync<AlreadyExistsException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
+        await Assert.ThrowsAsync<AlreadyExistsException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None));
 
         Assert.Single(manager.ListContainers(null));
     }
@@ -346,7 +348,7 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var manager = NewManager();
 
-        await Assert.ThrowsAsync<NotFoundException>(() => manager.CreateContainerAsync("no-such-pod", ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
+        await Assert.ThrowsAsync<NotFoundException>(() => manager.CreateContainerAsync("no-such-pod", ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None));
     }
 
     [Fact]
@@ -357,7 +359,7 @@ public sealed class SandboxManagerTests : IDisposable
         _runtime.CreateFailure = new UnavailableException("create container: boom");
         _log.Clear();
 
-        await Assert.ThrowsAsync<UnavailableException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
+        await Assert.ThrowsAsync<UnavailableException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None));
 
         var calls = _log.Calls;
         Assert.Equal(3, calls.Count);
@@ -368,7 +370,7 @@ public sealed class SandboxManagerTests : IDisposable
         Assert.Empty(Children(Path.Combine(_options.RootDirectory, "containers")));
         Assert.Empty(manager.ListContainers(null));
         _runtime.CreateFailure = null;
-        await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
     }
 
     [Fact]
@@ -379,7 +381,7 @@ public sealed class SandboxManagerTests : IDisposable
         _mounter.OverlayFailure = new IOException("overlay: invalid argument");
         _log.Clear();
 
-        await Assert.ThrowsAsync<IOException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None));
 
         Assert.Single(_log.Calls);
         Assert.Empty(Children(Path.Combine(_options.StateDirectory, "containers")));
@@ -393,7 +395,7 @@ public sealed class SandboxManagerTests : IDisposable
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
         var before = manager.IsImageInUse("sha256:busybox");
 
-        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         var during = manager.IsImageInUse("sha256:busybox");
         var other = manager.IsImageInUse("sha256:other");
         await manager.RemoveContainerAsync(id, CancellationToken.None);
@@ -410,7 +412,7 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var id = await manager.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         _runtime.ExecResult = new OciRuntime.ExecResult(3, "out"u8.ToArray(), "err"u8.ToArray());
 
         var response = await manager.ExecSyncAsync(id, ["cat", "/etc/hostname"], TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -429,7 +431,7 @@ public sealed class SandboxManagerTests : IDisposable
     {
         var first = NewManager();
         var pod = await first.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         await first.StartContainerAsync(container, CancellationToken.None);
 
         var restarted = NewManager();
@@ -446,7 +448,7 @@ public sealed class SandboxManagerTests : IDisposable
         Assert.NotEqual(0, restarted.ContainerStatus(container, false).Status.StartedAt);
         Assert.True(restarted.IsImageInUse("sha256:busybox"));
         await Assert.ThrowsAsync<AlreadyExistsException>(() => restarted.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None));
-        await Assert.ThrowsAsync<AlreadyExistsException>(() => restarted.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None));
+        await Assert.ThrowsAsync<AlreadyExistsException>(() => restarted.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None));
         await Assert.ThrowsAsync<FailedPreconditionException>(() => restarted.StartContainerAsync(container, CancellationToken.None));
     }
 
@@ -457,7 +459,7 @@ public sealed class SandboxManagerTests : IDisposable
         // two leaves a record that says started and a runtime that says created.
         var first = NewManager();
         var pod = await first.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
         var recordPath = Path.Combine(_options.RootDirectory, "containers", container, "container.json");
         var record = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(recordPath), PodSandbox.Storage.StoreJsonContext.Default.ContainerRecord)!;
         File.WriteAllBytes(recordPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record with { StartedAt = DateTimeOffset.UtcNow },
@@ -482,7 +484,7 @@ public sealed class SandboxManagerTests : IDisposable
         // ListContainers must report the same state for it, or kubelet sees two answers.
         var first = NewManager();
         var pod = await first.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
-        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), CancellationToken.None);
+        var container = await first.CreateContainerAsync(pod, ContainerConfig(), PodConfig(), Image(), NoImageVolumes, CancellationToken.None);
 
         var restarted = NewManager(new FakeContainerRuntime(_log));
         var status = restarted.ContainerStatus(container, false).Status;

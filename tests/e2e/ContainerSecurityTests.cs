@@ -111,6 +111,46 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task ContainerStatus_Resources_AreTheLimitsLastApplied()
+    {
+        var id = await StartAsync("limits", c => c.Linux.Resources.MemoryLimitInBytes = 64L << 20);
+        var before = (await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
+
+        await Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
+        {
+            ContainerId = id,
+            Linux = new LinuxContainerResources { MemoryLimitInBytes = 80L << 20, CpuShares = 512 },
+        });
+        var after = (await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
+
+        Assert.Equal(64L << 20, before.Resources.Linux.MemoryLimitInBytes);
+        Assert.Equal(80L << 20, after.Resources.Linux.MemoryLimitInBytes);
+        Assert.Equal(512, after.Resources.Linux.CpuShares);
+    }
+
+    [Fact]
+    public async Task ContainerStatus_User_IsTheIdentityTheProcessHas()
+    {
+        // The test image grants no group memberships, so Merge and Strict agree here (the
+        // unit tests of UserResolver cover where they differ).
+        var id = await StartAsync("identity", c =>
+        {
+            c.Linux.SecurityContext.RunAsUser = new Int64Value { Value = 1000 };
+            c.Linux.SecurityContext.RunAsGroup = new Int64Value { Value = 3000 };
+            c.Linux.SecurityContext.SupplementalGroups.Add([4000, 5000]);
+        });
+
+        var status = (await Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
+        var inside = await ExecAsync(id, "sh", "-c", "id -u; id -g; id -G");
+        var lines = inside.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(long.Parse(lines[0]), status.User.Linux.Uid);
+        Assert.Equal(long.Parse(lines[1]), status.User.Linux.Gid);
+        Assert.Equal(lines[2].Split(' ').Select(long.Parse).Order(), status.User.Linux.SupplementalGroups.Order());
+        Assert.Equal([3000L, 4000L, 5000L], status.User.Linux.SupplementalGroups);
+    }
+
+    [Fact]
     public async Task Memory_AllocatingPastTheLimit_ReportsOomKilledWith137()
     {
         var id = await StartAsync("hog", c =>

@@ -245,6 +245,18 @@ public static class ContainerSpecBuilder
                 MountPropagation.PropagationBidirectional => "rshared",
                 _ => "rprivate",
             };
+            if (input.ImageVolumeSources?.GetValueOrDefault(mount.ContainerPath) is { } imageVolume)
+            {
+                // Kubernetes mounts image volumes read-only and noexec, whatever the mount asks.
+                mounts.Add(new MountSpec
+                {
+                    Destination = mount.ContainerPath,
+                    Type = "bind",
+                    Source = imageVolume,
+                    Options = ["rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"],
+                });
+                continue;
+            }
             mounts.Add(new MountSpec
             {
                 Destination = mount.ContainerPath,

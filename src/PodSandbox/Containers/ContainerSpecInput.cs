@@ -5,6 +5,7 @@ using CriOci.PodSandbox.Storage;
 namespace CriOci.PodSandbox.Containers;
 
 /// <summary>Everything a container's config.json is generated from.</summary>
+/// <param name="ImageVolumeSources">Where each image volume (Mount.image) is mounted on the host, by container path.</param>
 public sealed record ContainerSpecInput(
     string ContainerId,
     ContainerConfig Config,
@@ -12,4 +13,5 @@ public sealed record ContainerSpecInput(
     SandboxRecord Sandbox,
     ContainerImage Image,
     ResolvedUser User,
-    SeccompSpec? LocalhostSeccompProfile = null);
+    SeccompSpec? LocalhostSeccompProfile = null,
+    IReadOnlyDictionary<string, string>? ImageVolumeSources = null);

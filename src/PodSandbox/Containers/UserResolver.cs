@@ -64,9 +64,11 @@ internal static class UserResolver
         }
 
         var additional = new List<uint>();
-        if (userName is not null)
+        // Merge (the default) adds the group memberships the image grants the user, as
+        // containerd and CRI-O do; Strict gives exactly the groups the pod asked for, so an
+        // image cannot widen them.
+        if (userName is not null && security?.SupplementalGroupsPolicy != SupplementalGroupsPolicy.Strict)
         {
-            // Group memberships the image grants the user (containerd adds them too).
             foreach (var fields in groups.Select(Fields))
             {
                 if (fields.Length > 3 && fields[3].Split(',').Contains(userName)

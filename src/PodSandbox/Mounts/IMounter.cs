@@ -10,6 +10,9 @@ public interface IMounter
     /// <summary>Mounts an overlay of <paramref name="lowerDirectories"/> (topmost first) with an upper and work dir.</summary>
     void MountOverlay(IReadOnlyList<string> lowerDirectories, string upperDirectory, string workDirectory, string target);
 
+    /// <summary>Mounts a read-only overlay of two or more <paramref name="lowerDirectories"/> (topmost first), with no upper dir.</summary>
+    void MountReadOnlyOverlay(IReadOnlyList<string> lowerDirectories, string target);
+
     /// <summary>Detaches whatever is mounted at <paramref name="target"/>; nothing mounted or no such path is fine.</summary>
     void Unmount(string target);
 }

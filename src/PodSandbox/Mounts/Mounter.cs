@@ -39,6 +39,9 @@ internal sealed partial class Mounter : IMounter
         Errno.Check(mount("overlay", target, "overlay", 0, options), "mount overlay", target);
     }
 
+    public void MountReadOnlyOverlay(IReadOnlyList<string> lowerDirectories, string target) =>
+        Errno.Check(mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, $"lowerdir={string.Join(':', lowerDirectories)}"), "mount overlay", target);
+
     public void Unmount(string target)
     {
         // Loop: the same path may carry stacked mounts.

@@ -17,6 +17,8 @@ public sealed record SandboxRecord(
     IReadOnlyList<string>? PodIps = null);
 
 /// <summary>A container as persisted in container.json; its CRI config is stored beside it as config.pb.</summary>
+/// <param name="User">The identity its process was given, for ContainerStatus; null in records written before it was kept.</param>
+/// <param name="VolumeImageIds">Images mounted as volumes (Mount.image): in use, like the container's own image.</param>
 public sealed record ContainerRecord(
     string Id,
     string PodSandboxId,
@@ -26,4 +28,6 @@ public sealed record ContainerRecord(
     string ImageReference,
     string? LogPath,
     string Bundle,
-    string? StopSignal);
+    string? StopSignal,
+    Containers.ResolvedUser? User = null,
+    IReadOnlyList<string>? VolumeImageIds = null);

@@ -55,7 +55,8 @@ internal sealed class FakeSandboxManager : ISandboxManager
         return Pods;
     }
 
-    public Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image, CancellationToken cancellationToken)
+    public Task<string> CreateContainerAsync(string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, ContainerImage image,
+        IReadOnlyDictionary<int, ContainerImage> imageVolumes, CancellationToken cancellationToken)
     {
         Record($"CreateContainer {podSandboxId} {config.Metadata.Name}");
         LastContainerImage = image;

@@ -450,6 +450,25 @@ public sealed class ContainerSpecBuilderTests
     }
 
     [Fact]
+    public void Build_ImageVolume_IsAReadOnlyNoexecBindOfItsHostMountWhateverTheMountAsks()
+    {
+        var config = Config(c => c.Mounts.Add(new Mount
+        {
+            ContainerPath = "/models",
+            Image = new ImageSpec { Image = "registry.example/models:1" },
+            Readonly = false,
+            Propagation = MountPropagation.PropagationBidirectional,
+        }));
+
+        var spec = ContainerSpecBuilder.Build(new ContainerSpecInput("c1", config, PodConfig(), Sandbox(), Image(), new ResolvedUser(0, 0, []),
+            ImageVolumeSources: new Dictionary<string, string> { ["/models"] = "/run/crioci/containers/c1/image-volumes/0" }));
+
+        var mount = MountAt(spec, "/models");
+        Assert.Equal("/run/crioci/containers/c1/image-volumes/0", mount.Source);
+        Assert.Equal(["rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"], mount.Options!);
+    }
+
+    [Fact]
     public void Build_CriMountsAfterDefaults_SoNoneIsHiddenByADefault()
     {
         var config = Config(c => c.Mounts.Add(new Mount { ContainerPath = "/dev/termination-log", HostPath = "/h/term" }));

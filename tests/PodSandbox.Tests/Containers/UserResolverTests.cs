@@ -128,6 +128,22 @@ public sealed class UserResolverTests : IDisposable
         Assert.Equal([10u, 29u, 5000u], user.AdditionalGids);
     }
 
+    [Fact]
+    public void Resolve_StrictPolicy_GivesOnlyTheRequestedGroups()
+    {
+        var security = Security(s =>
+        {
+            s.SupplementalGroups.Add([5000, 10]);
+            s.SupplementalGroupsPolicy = SupplementalGroupsPolicy.Strict;
+        });
+
+        var user = UserResolver.Resolve(_rootfs, security, "alice");
+
+        // alice's image memberships (audio, 29) are left out; wheel stays because it was asked for.
+        Assert.Equal(1000u, user.Gid);
+        Assert.Equal([5000u, 10u], user.AdditionalGids);
+    }
+
     [Theory]
     [InlineData("mallory", "user mallory")]
     [InlineData("alice:nogroup", "group nogroup")]

@@ -27,5 +27,7 @@ internal sealed class FakeMounter(CallLog log) : IMounter
         }
     }
 
+    public void MountReadOnlyOverlay(IReadOnlyList<string> lowerDirectories, string target) => log.Add($"MountReadOnlyOverlay {target}");
+
     public void Unmount(string target) => log.Add($"Unmount {target}");
 }
