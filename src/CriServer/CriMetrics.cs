@@ -1,60 +1,62 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CriOci.Cri.V1;
+using CriOci.Core.Telemetry;
 using CriOci.PodSandbox;
+using CriOci.PodSandbox.Telemetry;
 using Grpc.Core;
 
 namespace CriOci.CriServer;
 
 /// <summary>
-/// The daemon's one Meter and one ActivitySource, both named "CriOci" (DESIGN.md
-/// "Observability"); every instrument is declared here and listed in README.md "Metrics".
+/// The daemon's instruments on the Meter named "CriOci" (DESIGN.md "Observability"), and the
+/// one ActivitySource of that name (<see cref="CriOciDiagnostics"/>, shared with the libraries,
+/// whose own instruments are in ImageStore's PullMetrics and PodSandbox's PodSandboxMetrics).
+/// Every instrument is listed in README.md "Metrics".
 /// Tags stay low-cardinality: the CRI service and method, a status code or a state, never a
 /// pod, container or image ID (containerd internal/cri/server/metrics.go).
 /// </summary>
 internal sealed class CriMetrics : IDisposable
 {
-    public const string Name = "CriOci";
+    public const string Name = CriOciDiagnostics.Name;
     public const string RequestDurationName = "crioci.cri.request.duration";
     public const string PodsName = "crioci.pods";
     public const string ContainersName = "crioci.containers";
     public const string ContainerStartDurationName = "crioci.container.start.duration";
-
-    /// <summary>
-    /// Seconds, from a cached list call (1 ms) to an image pull or a slow stop (minutes).
-    /// OpenTelemetry's default buckets (0 to 10000) are made for milliseconds.
-    /// </summary>
-    private static readonly IReadOnlyList<double> DurationBuckets =
-        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+    public const string MonitorsName = "crioci.monitors";
+    public const string MonitorMemoryName = "crioci.monitor.memory.usage";
 
     private readonly Meter meter;
     private readonly Histogram<double> requestDuration;
     private readonly Histogram<double> containerStartDuration;
     private readonly ISandboxManager sandboxes;
 
-    public CriMetrics(IMeterFactory meterFactory, ISandboxManager sandboxes)
+    /// <param name="options">
+    /// The daemon's directories, where the monitors' state files are; tests that fake the
+    /// backends have none, and then no monitor gauges exist.
+    /// </param>
+    public CriMetrics(IMeterFactory meterFactory, ISandboxManager sandboxes, DaemonOptions? options = null)
     {
         this.sandboxes = sandboxes;
         meter = meterFactory.Create(Name);
-        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
-        requestDuration = meter.CreateHistogram(
-            RequestDurationName,
-            unit: "s",
-            description: "Duration of CRI calls by service, method and gRPC status code.",
-            tags: null,
-            advice: advice);
-        containerStartDuration = meter.CreateHistogram(
-            ContainerStartDurationName,
-            unit: "s",
-            description: "Time StartContainer takes from the request to the container's process running.",
-            tags: null,
-            advice: advice);
+        requestDuration = CriOciDiagnostics.CreateDurationHistogram(
+            meter, RequestDurationName, "Duration of CRI calls by service, method and gRPC status code.");
+        containerStartDuration = CriOciDiagnostics.CreateDurationHistogram(
+            meter, ContainerStartDurationName, "Time StartContainer takes from the request to the container's process running.");
         meter.CreateObservableGauge(PodsName, ObservePods, unit: "{pod}", description: "Pod sandboxes on this node by state.");
         meter.CreateObservableGauge(ContainersName, ObserveContainers, unit: "{container}", description: "Containers on this node by state.");
+        if (options is not null)
+        {
+            var runtimeStateRoot = new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable).RuntimeStateRoot;
+            meter.CreateObservableGauge(MonitorsName, () => MonitorUsage.Measure(runtimeStateRoot).Count,
+                unit: "{process}", description: "Live container monitor processes (one per container).");
+            meter.CreateObservableGauge(MonitorMemoryName, () => MonitorUsage.Measure(runtimeStateRoot).ResidentBytes,
+                unit: "By", description: "Resident memory of all container monitor processes together.");
+        }
     }
 
     /// <summary>Lives for the process: spans are cheap no-ops until a listener (OpenTelemetry) subscribes.</summary>
-    public static ActivitySource ActivitySource { get; } = new(Name);
+    public static ActivitySource ActivitySource => CriOciDiagnostics.ActivitySource;
 
     /// <summary>Tag names follow the OpenTelemetry RPC semantic conventions.</summary>
     public void RecordRequest(string service, string method, StatusCode statusCode, TimeSpan duration) =>

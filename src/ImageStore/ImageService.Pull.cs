@@ -5,6 +5,7 @@ using CriOci.ImageStore.Metadata;
 using CriOci.ImageStore.Reference;
 using CriOci.ImageStore.Registry;
 using CriOci.ImageStore.Snapshots;
+using CriOci.ImageStore.Telemetry;
 
 namespace CriOci.ImageStore;
 
@@ -43,6 +44,7 @@ internal sealed partial class ImageService
         ImageReference reference, string manifestReference, Func<IRegistrySession> openSession, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
+        using var trace = new PullTrace(reference.ToString());
         Log.PullStarted(logger, reference.ToString());
         using var lease = leases.Acquire();
         try
@@ -50,6 +52,7 @@ internal sealed partial class ImageService
             var session = openSession();
             var blobs = new List<string>();
 
+            using var resolveSpan = PullTrace.StartStep("image.resolve");
             var top = await retry.RunAsync(
                 token => session.GetManifestAsync(manifestReference, token), $"fetching the manifest of {reference}", cancellationToken)
                 .ConfigureAwait(false);
@@ -57,6 +60,8 @@ internal sealed partial class ImageService
             var manifestDocument = MediaTypes.IsIndex(top.MediaType)
                 ? await ResolvePlatformManifestAsync(session, top, reference, lease, blobs, cancellationToken).ConfigureAwait(false)
                 : top;
+            resolveSpan?.SetTag("image.manifest.digest", manifestDocument.Digest.ToString());
+            resolveSpan?.Dispose();
             var manifest = Deserialize(manifestDocument.Content, RegistryJsonContext.Default.OciManifest, $"manifest of {reference}");
             var (configDescriptor, configDigest, layers) = ReadManifest(manifest, reference);
             if (configDescriptor.Size > MaxConfigBytes)
@@ -75,8 +80,15 @@ internal sealed partial class ImageService
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxConcurrentLayers, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(Enumerable.Range(0, layers.Count), parallel, async (i, token) =>
             {
-                await FetchBlobAsync(session, layers[i].Digest, layers[i].Size, lease, token).ConfigureAwait(false);
-                await UnpackLayerAsync(layers[i].Digest, diffIds[i], chainIds[i], reference, lease, token).ConfigureAwait(false);
+                using var layerSpan = PullTrace.StartLayer(layers[i].Digest.ToString(), layers[i].Size);
+                using (PullTrace.StartStep("image.layer.fetch"))
+                {
+                    await FetchBlobAsync(session, layers[i].Digest, layers[i].Size, lease, token).ConfigureAwait(false);
+                }
+                using (PullTrace.StartStep("image.layer.unpack"))
+                {
+                    await UnpackLayerAsync(layers[i].Digest, diffIds[i], chainIds[i], reference, lease, token).ConfigureAwait(false);
+                }
             }).ConfigureAwait(false);
             blobs.AddRange(layers.Select(l => l.Digest.ToString()));
 
@@ -91,6 +103,7 @@ internal sealed partial class ImageService
                 ManifestDigest: manifestDocument.Digest.ToString(),
                 PulledAt: time.GetUtcNow());
             var committed = metadata.Commit(new StoredImage(StoredImage.CurrentSchemaVersion, image, [.. blobs.Distinct()]));
+            trace.Succeeded(committed.Id, committed.Size);
             Log.PullCompleted(logger, reference.ToString(), committed.Id, committed.Size, (long)time.GetElapsedTime(started).TotalMilliseconds);
             return committed;
         }
@@ -98,11 +111,13 @@ internal sealed partial class ImageService
         {
             // A dropped connection mid-blob, a full disk: the node's surroundings failed, not the request.
             var wrapped = new UnavailableException($"pulling {reference} failed: {e.Message}", e);
+            trace.Failed(wrapped);
             Log.PullFailed(logger, reference.ToString(), wrapped);
             throw wrapped;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            trace.Failed(e);
             Log.PullFailed(logger, reference.ToString(), e);
             throw;
         }
@@ -138,6 +153,7 @@ internal sealed partial class ImageService
         {
             using var stream = new MemoryStream(manifest.Content, writable: false);
             await content.IngestAsync(stream, manifest.Digest, manifest.Content.Length, cancellationToken).ConfigureAwait(false);
+            PullMetrics.RecordStored(manifest.Content.Length);
         }
         blobs.Add(manifest.Digest.ToString());
     }
@@ -169,6 +185,7 @@ internal sealed partial class ImageService
                         },
                         $"fetching blob {digest}",
                         token).ConfigureAwait(false);
+                    PullMetrics.RecordStored(size);
                 }
                 return true;
             },

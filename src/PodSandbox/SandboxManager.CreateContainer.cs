@@ -4,6 +4,7 @@ using CriOci.Cri.V1;
 using CriOci.OciRuntime.Spec;
 using CriOci.PodSandbox.Containers;
 using CriOci.PodSandbox.Storage;
+using CriOci.PodSandbox.Telemetry;
 
 namespace CriOci.PodSandbox;
 
@@ -51,20 +52,26 @@ internal sealed partial class SandboxManager
             {
                 throw new InvalidArgumentException($"image {image.Reference} has no layers");
             }
+            using var mountSpan = RuntimeSpans.Start("container.rootfs.mount", id);
             _mounter.MountOverlay(image.LayerDirectories, upper, work, rootfs);
+            mountSpan?.Dispose();
             rollback.Push("unmount rootfs", () => _mounter.Unmount(rootfs));
 
+            using var specSpan = RuntimeSpans.Start("container.spec", id);
             var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
             var imageVolumeSources = ImageVolumes.Mount(_mounter, bundle, config, imageVolumes, rollback);
             var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile, imageVolumeSources));
             CreateMountSources(spec);
             AtomicFile.WriteAllBytes(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
+            specSpan?.Dispose();
 
             var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
                 ? null
                 : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
+            using var createSpan = RuntimeSpans.Start("runtime.create", id);
             await _runtime.CreateAsync(id, bundle, logPath, new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce), cancellationToken).ConfigureAwait(false);
+            createSpan?.Dispose();
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 
             var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,

@@ -57,12 +57,13 @@ internal sealed partial class SandboxManager
     /// <summary>Call with the container's lock held.</summary>
     private void AnnounceStopIfExited(string containerId)
     {
-        if (!_containers.TryGetValue(containerId, out var container) || _runtime.GetState(containerId)?.Exit is null)
+        if (!_containers.TryGetValue(containerId, out var container) || _runtime.GetState(containerId)?.Exit is not { } exit)
         {
             return;
         }
         if (_stopAnnounced.TryAdd(containerId, true))
         {
+            Telemetry.PodSandboxMetrics.RecordExit(exit);
             Announce(containerId, container.Record.PodSandboxId, ContainerEventType.ContainerStoppedEvent);
         }
     }

@@ -12,6 +12,8 @@ internal sealed partial class SandboxManager
     public async Task<ExecSyncResponse> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (id, process) = await ExecProcessAsync(containerId, command, terminal: false, cancellationToken).ConfigureAwait(false);
+        using var execSpan = Telemetry.RuntimeSpans.Start("runtime.exec", id);
+        Telemetry.PodSandboxMetrics.RecordExec("sync");
         var result = await _runtime.ExecAsync(id, process, timeout, cancellationToken).ConfigureAwait(false);
         return new ExecSyncResponse
         {
@@ -24,6 +26,8 @@ internal sealed partial class SandboxManager
     public async Task<InteractiveProcess> ExecInteractiveAsync(string containerId, IReadOnlyList<string> command, bool tty, bool stdin, CancellationToken cancellationToken)
     {
         var (id, process) = await ExecProcessAsync(containerId, command, tty, cancellationToken).ConfigureAwait(false);
+        using var execSpan = Telemetry.RuntimeSpans.Start("runtime.exec", id);
+        Telemetry.PodSandboxMetrics.RecordExec("interactive");
         return await _runtime.ExecInteractiveAsync(id, process, stdin, cancellationToken).ConfigureAwait(false);
     }
 

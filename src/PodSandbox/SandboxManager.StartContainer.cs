@@ -25,6 +25,7 @@ internal sealed partial class SandboxManager
         var started = container.Record with { StartedAt = DateTimeOffset.UtcNow };
         _containerStore.SaveRecord(id, started);
         _containers[id] = container with { Record = started };
+        using var startSpan = Telemetry.RuntimeSpans.Start("runtime.start", id);
         try
         {
             await _runtime.StartAsync(id, cancellationToken).ConfigureAwait(false);

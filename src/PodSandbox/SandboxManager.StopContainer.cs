@@ -29,6 +29,7 @@ internal sealed partial class SandboxManager
         {
             return;
         }
+        using var stopSpan = Telemetry.RuntimeSpans.Start("runtime.stop", id);
         if (timeout > TimeSpan.Zero)
         {
             var signalName = stopSignal ?? "SIGTERM";
@@ -38,6 +39,7 @@ internal sealed partial class SandboxManager
                 return;
             }
             Log.StopEscalated(_logger, id, signalName);
+            stopSpan?.SetTag("crioci.stop.escalated", true);
         }
         _runtime.Kill(id, Signals.SIGKILL);
         if (!await _runtime.WaitForExitAsync(id, KillWait, cancellationToken).ConfigureAwait(false))

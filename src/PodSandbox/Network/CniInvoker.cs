@@ -22,6 +22,7 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
     {
         var loaded = _loader.Load();
         var network = loaded.Network ?? throw new UnavailableException($"pod network is not ready: {loaded.Error}");
+        using var addSpan = Telemetry.CniSpans.Start("cni.add", network.Name);
         var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
         var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),
             network.Json, RuntimeConfig(pod).ToJsonString(), Result: null);
@@ -58,6 +59,7 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
             return;
         }
         var network = CniNetworkConfig.Parse(entry.Network, CniCache.PathIn(cacheDirectory), isList: true);
+        using var deleteSpan = Telemetry.CniSpans.Start("cni.del", network.Name);
         // SPEC.md: DEL may be called with CNI_NETNS unset when the namespace is gone (after a reboot).
         var netnsGone = !File.Exists(entry.NetworkNamespace);
         var environmentEntry = netnsGone ? entry with { NetworkNamespace = "" } : entry;

@@ -48,6 +48,7 @@ internal static class CniPluginProcess
             start.Environment["PATH"] = FallbackPath;
         }
         var command = environment.GetValueOrDefault("CNI_COMMAND", "?");
+        using var call = new Telemetry.CniPluginCall(executable, environment);
         using var process = Process.Start(start) ?? throw new UnavailableException($"CNI plugin {executable} did not start");
         // Process.Dispose leaves the standard streams a caller has taken to that caller: without
         // these, every plugin run kept two pipes open until a finalizer ran (the soak test saw
@@ -88,10 +89,10 @@ internal static class CniPluginProcess
         var errors = await stderr.ConfigureAwait(false);
         if (process.ExitCode == 0)
         {
-            return new PluginOutcome(Path.GetFileName(executable), command, 0, output, null, "");
+            return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, 0, output, null, ""));
         }
         var (code, message) = DescribeError(output, errors, process.ExitCode);
-        return new PluginOutcome(Path.GetFileName(executable), command, process.ExitCode, output, code, message);
+        return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, process.ExitCode, output, code, message));
     }
 
     /// <summary>EOF for the plugin; closing also flushes, which fails again on a pipe the plugin closed, but the pipe is closed all the same.</summary>
