@@ -7,7 +7,24 @@ namespace CriOci.Core;
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content) => Write(path, content, durable: true);
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> atomically for every reader, without the two fsyncs: for
+    /// runtime state under /run (state.json, exit.json, process.json, bundles, a pod's hosts files), which a reboot
+    /// must forget anyway (DESIGN.md "Storage"), so surviving a power loss buys nothing. A process
+    /// killed at any point still leaves the old file or the new one. Where /run is not a tmpfs,
+    /// the fsyncs cost 5-20 ms each on a loaded disk; runc and crun do not sync their state either.
+    /// </summary>
+    public static void ReplaceVolatile(string path, ReadOnlySpan<byte> content) => Write(path, content, durable: false);
+
+    public static void WriteAllText(string path, string content) =>
+        WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    public static void ReplaceVolatileText(string path, string content) =>
+        ReplaceVolatile(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    private static void Write(string path, ReadOnlySpan<byte> content, bool durable)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))
             ?? throw new ArgumentException($"path has no directory: {path}", nameof(path));
@@ -18,7 +35,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temporary, path, overwrite: true);
         }
@@ -27,11 +44,11 @@ public static class AtomicFile
             File.Delete(temporary);
             throw;
         }
-        SyncDirectory(directory);
+        if (durable)
+        {
+            SyncDirectory(directory);
+        }
     }
-
-    public static void WriteAllText(string path, string content) =>
-        WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content));
 
     private static void SyncDirectory(string directory)
     {

@@ -33,7 +33,7 @@ internal static class ExecCommand
         var consoleSocketPath = args.Flag("console-socket");
         ConsoleSocketOption.Check(process.Terminal, detach, consoleSocketPath);
         var processFile = Path.Combine(Path.GetTempPath(), $"crioci-exec-{Guid.NewGuid():N}.json");
-        Core.AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        Core.AtomicFile.ReplaceVolatile(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
         using var foreground = process.Terminal && !detach ? ForegroundTerminal.Open() : null;
         var consoleSocket = -1;
         try

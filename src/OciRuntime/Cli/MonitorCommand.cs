@@ -16,6 +16,8 @@ internal static class MonitorCommand
             int.Parse(args.Flag("sync-fd") ?? throw new CliException("monitor needs --sync-fd"), CultureInfo.InvariantCulture),
             Stdin: args.Switch("stdin"),
             StdinOnce: args.Switch("stdin-once"));
+        // --detached: the caller started us in our own session (see MonitorReaper); a monitor
+        // started from a terminal first detaches into one.
         return args.Switch("detached") ? ContainerMonitor.Run(arguments, self) : ContainerMonitor.Detach(arguments, self);
     }
 }

@@ -61,7 +61,7 @@ public static class ContainerExec
     internal static string WriteProcessFile(StateDirectory directory, ProcessSpec process)
     {
         var processFile = Path.Combine(directory.Path, $"exec-{Guid.NewGuid():N}.json");
-        AtomicFile.WriteAllBytes(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
+        AtomicFile.ReplaceVolatile(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
         return processFile;
     }
 

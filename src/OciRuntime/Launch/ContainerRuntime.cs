@@ -32,12 +32,11 @@ public sealed class ContainerRuntime : IContainerRuntime
     {
         ContainerId.Validate(id);
         var (syncRead, syncWrite) = CreatePipe();
-        int stage1;
         try
         {
             var args = new List<string>
             {
-                _options.RuntimeExecutable, "monitor", "--root", _options.StateRoot, "--id", id,
+                _options.RuntimeExecutable, "monitor", "--detached", "--root", _options.StateRoot, "--id", id,
                 "--bundle", bundle, "--sync-fd", "3",
             };
             if (logPath is not null)
@@ -55,8 +54,11 @@ public sealed class ContainerRuntime : IContainerRuntime
             var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
             try
             {
-                stage1 = ProcessSpawner.Spawn(new SpawnRequest(_options.RuntimeExecutable, args,
-                    ["PATH=" + SpecDefaults.DefaultPath], [devNull, devNull, devNull, syncWrite]));
+                // Straight into its own session, so signals to the daemon's process group or
+                // terminal never reach it; the daemon stays its parent and reaps it.
+                var monitor = ProcessSpawner.Spawn(new SpawnRequest(_options.RuntimeExecutable, args,
+                    ["PATH=" + SpecDefaults.DefaultPath], [devNull, devNull, devNull, syncWrite], NewSession: true));
+                MonitorReaper.Adopt(monitor);
             }
             finally
             {
@@ -73,7 +75,7 @@ public sealed class ContainerRuntime : IContainerRuntime
         {
             try
             {
-                LibC.waitpid(stage1, out _, 0);
+                // End of file once the monitor has reported (it closes the pipe) or died.
                 return SyncPipe.ReadAll(syncRead);
             }
             finally

@@ -24,9 +24,10 @@ public static class ContainerMonitor
     public const int ReopenLogSignal = 1;
 
     /// <summary>
-    /// First stage, run as the daemon's child: start the real monitor in a new session and exit
-    /// at once, so the daemon reaps this short-lived process and the monitor is re-parented
-    /// to the system's init, never becoming a zombie of the daemon.
+    /// `monitor` without --detached, for a caller that will not reap the monitor: start the real
+    /// monitor in a new session and exit at once, so the monitor is re-parented to the system's
+    /// init. The daemon does not use it: it spawns `monitor --detached` in its own session and
+    /// reaps it (<see cref="Launch.MonitorReaper"/>), one NativeAOT start less per container.
     /// </summary>
     public static int Detach(MonitorArguments arguments, string runtimeExecutable)
     {

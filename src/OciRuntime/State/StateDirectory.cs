@@ -27,10 +27,10 @@ public sealed class StateDirectory(string root, string id)
     public ContainerExitFile? ReadExit() => Read(ExitFile, OciJsonContext.Default.ContainerExitFile);
 
     public void WriteState(ContainerStateFile state) =>
-        AtomicFile.WriteAllBytes(StateFile, JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerStateFile));
+        AtomicFile.ReplaceVolatile(StateFile, JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerStateFile));
 
     public void WriteExit(ContainerExitFile exit) =>
-        AtomicFile.WriteAllBytes(ExitFile, JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile));
+        AtomicFile.ReplaceVolatile(ExitFile, JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile));
 
     private static T? Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {

@@ -22,6 +22,11 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
     {
         var loaded = _loader.Load();
         var network = loaded.Network ?? throw new UnavailableException($"pod network is not ready: {loaded.Error}");
+        // The cache below records the plugins actually run, so DEL runs the same list.
+        if (loaded.WithoutPortMappings is { } withoutPortMap && !pod.PortMappings.Any(m => m.HostPort > 0))
+        {
+            network = withoutPortMap;
+        }
         using var addSpan = Telemetry.CniSpans.Start("cni.add", network.Name);
         var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
         var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),

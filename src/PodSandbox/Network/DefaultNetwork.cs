@@ -28,8 +28,9 @@ internal static class DefaultNetwork
     /// gets a bridge named after it, because the bridge plugin refuses to put a gateway of a second
     /// IPv4 subnet on a bridge that has one ("already has an IP address different from ..."), and
     /// forcing it would cut off the pods still on the old subnet.
+    /// <paramref name="portMappings"/> false leaves portmap out, for pods that map no host port.
     /// </summary>
-    public static CniNetworkConfig Build(IReadOnlyList<string> subnets)
+    public static CniNetworkConfig Build(IReadOnlyList<string> subnets, bool portMappings = true)
     {
         var bridge = subnets is [DefaultSubnet]
             ? BridgeName
@@ -43,11 +44,7 @@ internal static class DefaultNetwork
             var v6 = IPNetwork.Parse(subnet).BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
             routes.Add((JsonNode)new JsonObject { ["dst"] = v6 ? "::/0" : "0.0.0.0/0" });
         }
-        var list = new JsonObject
-        {
-            ["cniVersion"] = "1.0.0",
-            ["name"] = Name,
-            ["plugins"] = new JsonArray(
+        var plugins = new JsonArray(
                 new JsonObject
                 {
                     ["type"] = "bridge",
@@ -61,12 +58,20 @@ internal static class DefaultNetwork
                         ["ranges"] = ranges,
                         ["routes"] = routes,
                     },
-                },
-                new JsonObject
-                {
-                    ["type"] = "portmap",
-                    ["capabilities"] = new JsonObject { ["portMappings"] = true },
-                }),
+                });
+        if (portMappings)
+        {
+            plugins.Add((JsonNode)new JsonObject
+            {
+                ["type"] = "portmap",
+                ["capabilities"] = new JsonObject { ["portMappings"] = true },
+            });
+        }
+        var list = new JsonObject
+        {
+            ["cniVersion"] = "1.0.0",
+            ["name"] = Name,
+            ["plugins"] = plugins,
         };
         return CniNetworkConfig.Parse(list.ToJsonString(), "built-in default network", isList: true);
     }

@@ -4,7 +4,10 @@ using CriOci.Cri.V1;
 
 namespace CriOci.PodSandbox.Sandboxes;
 
-/// <summary>The per-pod files every container of the pod bind-mounts: hostname, hosts, resolv.conf.</summary>
+/// <summary>
+/// The per-pod files every container of the pod bind-mounts: hostname, hosts, resolv.conf. They
+/// live in the pod's state directory under /run and die with the pod, so they are not fsynced.
+/// </summary>
 internal static class SandboxFiles
 {
     public const string HostResolvConf = "/etc/resolv.conf";
@@ -12,7 +15,7 @@ internal static class SandboxFiles
     public static string Hostname(PodSandboxConfig config) =>
         string.IsNullOrEmpty(config.Hostname) ? config.Metadata.Name : config.Hostname;
 
-    public static void WriteHostname(string path, string hostname) => AtomicFile.WriteAllText(path, hostname + "\n");
+    public static void WriteHostname(string path, string hostname) => AtomicFile.ReplaceVolatileText(path, hostname + "\n");
 
     /// <summary>
     /// Loopback entries plus the pod's own hostname on its IP (127.0.1.1 without one, as Debian
@@ -22,7 +25,7 @@ internal static class SandboxFiles
     {
         if (hostNetwork && File.Exists("/etc/hosts"))
         {
-            AtomicFile.WriteAllBytes(path, File.ReadAllBytes("/etc/hosts"));
+            AtomicFile.ReplaceVolatile(path, File.ReadAllBytes("/etc/hosts"));
             return;
         }
         var hosts = new StringBuilder()
@@ -36,7 +39,7 @@ internal static class SandboxFiles
         {
             hosts.Append(string.IsNullOrEmpty(podIp) ? "127.0.1.1" : podIp).Append('\t').Append(hostname).Append('\n');
         }
-        AtomicFile.WriteAllText(path, hosts.ToString());
+        AtomicFile.ReplaceVolatileText(path, hosts.ToString());
     }
 
     /// <summary>resolv.conf from the pod's DNSConfig, or the host's when the pod gives none (kubelet's "Default" policy).</summary>
@@ -45,7 +48,7 @@ internal static class SandboxFiles
         if (dns is null || dns.Servers.Count == 0 && dns.Searches.Count == 0 && dns.Options.Count == 0)
         {
             var host = File.Exists(HostResolvConf) ? File.ReadAllBytes(HostResolvConf) : [];
-            AtomicFile.WriteAllBytes(path, host);
+            AtomicFile.ReplaceVolatile(path, host);
             return;
         }
         var text = new StringBuilder();
@@ -65,6 +68,6 @@ internal static class SandboxFiles
         {
             text.Append("options ").AppendJoin(' ', dns.Options).Append('\n');
         }
-        AtomicFile.WriteAllText(path, text.ToString());
+        AtomicFile.ReplaceVolatileText(path, text.ToString());
     }
 }

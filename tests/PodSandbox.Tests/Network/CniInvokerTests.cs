@@ -149,6 +149,32 @@ public sealed class CniInvokerTests : IDisposable
         Assert.Equal(expected, CniResult.PodIps(result, "eth0"));
 
     [Fact]
+    public async Task AddAndDelete_BuiltInNetworkWithoutHostPorts_PortmapNeverRuns()
+    {
+        _cni.AddResultPlugin("bridge", BridgeResult);
+        _cni.AddResultPlugin("portmap", BridgeResult);
+
+        await NewInvoker().AddAsync(Pod(ports => ports.Add(new PortMapping { ContainerPort = 80 })), _cni.CacheDirectory, CancellationToken.None);
+        await NewInvoker().DeleteAsync(_cni.CacheDirectory, CancellationToken.None);
+
+        Assert.Equal(["bridge ADD", "bridge DEL"], _cni.Recorded().Select(r => $"{r.Type} {r.Command}"));
+    }
+
+    [Fact]
+    public async Task AddAndDelete_BuiltInNetworkWithHostPort_PortmapRunsBothWays()
+    {
+        _cni.AddResultPlugin("bridge", BridgeResult);
+        _cni.AddResultPlugin("portmap", BridgeResult);
+
+        await NewInvoker().AddAsync(Pod(ports => ports.Add(new PortMapping { ContainerPort = 80, HostPort = 8080 })), _cni.CacheDirectory, CancellationToken.None);
+        await NewInvoker().DeleteAsync(_cni.CacheDirectory, CancellationToken.None);
+
+        var runs = _cni.Recorded();
+        Assert.Equal(["bridge ADD", "portmap ADD", "portmap DEL", "bridge DEL"], runs.Select(r => $"{r.Type} {r.Command}"));
+        Assert.Equal(8080, (int?)runs[1].Stdin["runtimeConfig"]?["portMappings"]?[0]?["hostPort"]);
+    }
+
+    [Fact]
     public async Task DeleteAsync_AfterRestartAndConfigChange_UsesCachedConfigInReverseWithPrevResult()
     {
         TwoPluginNetwork();
