@@ -21,7 +21,7 @@ namespace CriOci.PodSandbox.Cgroups;
 /// (/kubepods/burstable) are created but never removed: other pods may be creating cgroups below
 /// them at that moment, and rmdir of a shared ancestor would race with them.
 /// </remarks>
-public sealed class PodCgroup(CgroupHierarchy hierarchy)
+internal sealed class PodCgroup(CgroupHierarchy hierarchy)
 {
     /// <summary>In the pod's record directory: the path of the pod cgroup this daemon created.</summary>
     public const string OwnedMarkerFile = "pod-cgroup";

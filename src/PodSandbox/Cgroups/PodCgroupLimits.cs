@@ -10,7 +10,7 @@ namespace CriOci.PodSandbox.Cgroups;
 /// containerd hands to sandbox runtimes as the io.kubernetes.cri.sandbox-cpu-*/memory annotations.
 /// Pure, so every rule is unit-tested.
 /// </summary>
-public static class PodCgroupLimits
+internal static class PodCgroupLimits
 {
     /// <summary>The CFS period kubelet uses when a limit names none (100 ms, in microseconds).</summary>
     public const long DefaultCpuPeriodMicroseconds = 100_000;
