@@ -21,6 +21,9 @@ public interface ISandboxManager : IDisposable
 
     PodSandboxStatusResponse PodSandboxStatus(string podSandboxId, bool verbose);
 
+    /// <summary>CNI CHECK of a ready pod's network (not performed for pods not ready or networks without CHECK).</summary>
+    Task<Network.CniCheckResult> CheckPodNetworkAsync(string podSandboxId, CancellationToken cancellationToken);
+
     IReadOnlyList<Cri.V1.PodSandbox> ListPodSandbox(PodSandboxFilter? filter);
 
     /// <summary>
@@ -59,6 +62,9 @@ public interface ISandboxManager : IDisposable
 
     /// <summary>New CPU and memory limits for a running container (kubelet's in-place resize).</summary>
     Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken);
+
+    /// <summary>New overhead and resource totals for a ready pod's own cgroup (kubelet's in-place resize); null keeps the old one.</summary>
+    Task UpdatePodSandboxResourcesAsync(string podSandboxId, LinuxContainerResources? overhead, LinuxContainerResources? resources, CancellationToken cancellationToken);
 
     /// <summary>CPU, memory and writable-layer usage of one container.</summary>
     ContainerStats ContainerStats(string containerId);

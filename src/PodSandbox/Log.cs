@@ -36,4 +36,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Debug, Message = "Pod sandbox {PodSandboxId}: network counters unavailable: {Message}")]
     public static partial void StatsUnavailable(ILogger logger, string podSandboxId, string message);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Pod sandbox {PodSandboxId}: its cgroup is left in place, other cgroups are still below it")]
+    public static partial void PodCgroupInUse(ILogger logger, string podSandboxId);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Pod sandbox {PodSandboxId}: CNI CHECK failed: {Message}")]
+    public static partial void NetworkCheckFailed(ILogger logger, string podSandboxId, string message);
 }

@@ -16,6 +16,8 @@ internal sealed partial class SandboxManager
         {
             await RemoveContainerAsync(container.Record.Id, cancellationToken).ConfigureAwait(false);
         }
+        // Before the pod is forgotten: if processes keep its cgroup busy, the removal fails and kubelet retries it.
+        RemovePodCgroup(id);
         var finalStatus = TryPodStatus(id);
         if (!_sandboxes.TryRemove(id, out var sandbox))
         {

@@ -43,6 +43,7 @@ internal sealed partial class SandboxManager
             var state = SandboxStateDirectory(id);
             Directory.CreateDirectory(state);
             rollback.Push("delete pod state directory", () => DeleteTree(state));
+            CreatePodCgroup(id, config, rollback);
 
             var pins = _pinner.Pin(Path.Combine(state, "ns"),
                 new PodNamespaceRequest(Network: !hostNetwork, Ipc: !hostIpc, Uts: !hostNetwork, hostname));

@@ -31,6 +31,7 @@ internal sealed partial class SandboxManager : ISandboxManager
     private readonly ConcurrentDictionary<string, ContainerEntry> _containers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reservedNames = new(StringComparer.Ordinal);
     private readonly KeyedLocks _locks = new();
+    private readonly Cgroups.PodCgroup? _podCgroups;
 
     /// <summary>Read once: whether AppArmor and SELinux are enabled does not change while the node runs.</summary>
     private readonly Containers.LinuxSecurityModules _securityModules = Containers.LinuxSecurityModules.Detect();
@@ -43,6 +44,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         _mounter = mounter;
         _cni = cni;
         _logger = logger;
+        _podCgroups = options.PodCgroupHierarchy is { } cgroups ? new Cgroups.PodCgroup(cgroups) : null;
         _sandboxStore = new RecordDirectory<SandboxRecord, PodSandboxConfig>(Path.Combine(options.RootDirectory, "pods"),
             "sandbox.json", StoreJsonContext.Default.SandboxRecord, PodSandboxConfig.Parser);
         _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(Path.Combine(options.RootDirectory, "containers"),
@@ -113,6 +115,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         // Undoing half-done operations kills processes and waits for them: do it off the
         // start-up path; nothing refers to these IDs any more.
         _ = Task.Run(() => CleanUpIncompleteAsync(brokenSandboxes, brokenContainers));
+        _ = Task.Run(CheckRecoveredNetworksAsync);
         Log.Recovered(_logger, _sandboxes.Count, _containers.Count);
     }
 
@@ -174,6 +177,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         _pinner.Unpin(Path.Combine(state, "ns"));
         _mounter.Unmount(Path.Combine(state, "shm"));
         DeleteTree(state);
+        RemovePodCgroup(id);
     }
 
     private static void DeleteTree(string path)

@@ -13,6 +13,9 @@ public sealed record SandboxManagerOptions(string RootDirectory, string StateDir
 {
     /// <summary>The embedded runtime's own state (one directory per container) inside the state directory.</summary>
     public string RuntimeStateRoot => Path.Combine(StateDirectory, "runtime");
+
+    /// <summary>The host's cgroups, where each pod gets its own cgroup; null: none (managers over fakes in unit tests).</summary>
+    public OciRuntime.Cgroups.CgroupHierarchy? PodCgroupHierarchy { get; init; }
 }
 
 public static class SandboxManagerFactory
@@ -23,6 +26,7 @@ public static class SandboxManagerFactory
         var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot));
         var logger = loggerFactory.CreateLogger<SandboxManager>();
         var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
+        options = options with { PodCgroupHierarchy = options.PodCgroupHierarchy ?? OciRuntime.Cgroups.CgroupHierarchy.Detect() };
         return new SandboxManager(options, runtime, new NamespacePinner(mounter), mounter, cni, logger);
     }
 }

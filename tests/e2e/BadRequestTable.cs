@@ -24,8 +24,7 @@ public sealed record BadRequest(string Rpc, string Case, StatusCode Expected, st
 /// timeouts, bad image references and a message over the 16 MiB limit. Unknown IDs are NotFound
 /// except for Stop* and Remove*, which api.proto makes idempotent; a malformed ID can never
 /// exist and is InvalidArgument everywhere.
-/// RPCs that answer Unimplemented today (CheckpointContainer, UpdatePodSandboxResources and the
-/// Stream* calls) are not in the table: any row for them would change meaning when they are
+/// RPCs that answer Unimplemented today (CheckpointContainer and the Stream* calls) are not in the table: any row for them would change meaning when they are
 /// written. GetContainerEvents takes no input that can be wrong.
 /// </summary>
 public static class BadRequestTable
@@ -55,6 +54,12 @@ public static class BadRequestTable
             (c, id) => c.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id }).ResponseAsync),
         .. IdRows("PodSandboxStatus", "pod_sandbox_id", unknown: NotFound,
             (c, id) => c.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = id, Verbose = true }).ResponseAsync),
+        .. IdRows("UpdatePodSandboxResources", "pod_sandbox_id", unknown: NotFound,
+            (c, id) => c.Runtime.UpdatePodSandboxResourcesAsync(new UpdatePodSandboxResourcesRequest
+            {
+                PodSandboxId = id,
+                Resources = new LinuxContainerResources { CpuShares = 512 },
+            }).ResponseAsync),
         .. ListPodSandbox(),
         .. CreateContainer(),
         .. IdRows("StartContainer", "container_id", unknown: NotFound,

@@ -18,7 +18,7 @@ public sealed class BadRequestTableTests(BadRequestDaemon fixture, RegistryFixtu
     [
         "StreamPodSandboxes", "StreamContainers", "StreamContainerStats",
         "StreamPodSandboxStats", "CheckpointContainer", "GetContainerEvents",
-        "StreamPodSandboxMetrics", "UpdatePodSandboxResources", "StreamImages",
+        "StreamPodSandboxMetrics", "StreamImages",
     ];
 
     public static TheoryData<string> RowNames => new(BadRequestTable.Rows.Select(r => r.Name));

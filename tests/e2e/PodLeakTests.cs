@@ -27,14 +27,30 @@ public sealed class PodLeakTests(RegistryFixture registry, ITestOutputHelper out
     {
         var image = registry.BusyboxLatest.Reference;
         await _node.Daemon.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } });
+        // kubelet creates its QoS cgroups once when it starts; its pods' cgroups come and go below them.
+        var qos = _node.CgroupParent + "/kubepods/burstable";
+        foreach (var hierarchy in HostInspection.CgroupHierarchies())
+        {
+            Directory.CreateDirectory(hierarchy + qos);
+        }
         var before = _node.Footprint();
         output.WriteLine($"before {Cycles} cycles: {before.Counts}");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         NodeFootprint? during = null;
+        string? kubeletPodCgroup = null;
         for (var i = 0; i < Cycles; i++)
         {
-            await PodCycle.RunAsync(_node, image, $"leak-{i}", i == 0 ? () => during = _node.Footprint() : null);
+            // Odd cycles as kubelet runs a Burstable pod: its own pod cgroup with overhead and the
+            // containers' sum; even ones directly in the daemon's cgroup parent (crictl-style).
+            Action<PodSandboxConfig>? kubeletStyle = i % 2 == 1 ? config =>
+            {
+                config.Linux.CgroupParent = $"{qos}/pod{config.Metadata.Uid}";
+                config.Linux.Overhead = new LinuxContainerResources { MemoryLimitInBytes = 16 << 20, CpuShares = 32 };
+                config.Linux.Resources = new LinuxContainerResources { MemoryLimitInBytes = 64 << 20, CpuShares = 256 };
+                kubeletPodCgroup ??= config.Linux.CgroupParent;
+            } : null;
+            await PodCycle.RunAsync(_node, image, $"leak-{i}", i == 1 ? () => during = _node.Footprint() : null, kubeletStyle);
         }
         output.WriteLine($"{Cycles} cycles in {clock.Elapsed.TotalSeconds:0.0} s");
 
@@ -42,7 +58,8 @@ public sealed class PodLeakTests(RegistryFixture registry, ITestOutputHelper out
         output.WriteLine($"while the first pod ran: {during!.Counts}");
         Assert.NotEmpty(during.Mounts);
         Assert.NotEmpty(during.NetworkNamespacePins);
-        Assert.NotEmpty(during.Cgroups);
+        Assert.Contains(during.Cgroups, cgroup => cgroup.EndsWith(kubeletPodCgroup!, StringComparison.Ordinal));
+        Assert.Contains(during.Cgroups, cgroup => cgroup.Contains(kubeletPodCgroup! + "/", StringComparison.Ordinal));
         Assert.NotEmpty(during.Veths);
         Assert.NotEmpty(during.IpamAllocations);
         Assert.NotEmpty(during.Monitors);

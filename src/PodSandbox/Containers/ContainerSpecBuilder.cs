@@ -56,12 +56,12 @@ public static class ContainerSpecBuilder
         };
     }
 
-    /// <summary>The pod's cgroup parent (kubelet's, e.g. /kubepods/burstable/pod&lt;uid&gt;) plus the container ID, as containerd names it.</summary>
-    public static string CgroupsPath(ContainerSpecInput input)
-    {
-        var parent = NonEmpty(input.SandboxConfig.Linux?.CgroupParent) ?? DefaultCgroupParent;
-        return parent.TrimEnd('/') + "/" + input.ContainerId;
-    }
+    /// <summary>
+    /// The pod's cgroup (kubelet's cgroup_parent, e.g. /kubepods/burstable/pod&lt;uid&gt;, else
+    /// /crioci/&lt;pod id&gt;) plus the container ID, as containerd names it: nested, so the pod's limits hold.
+    /// </summary>
+    public static string CgroupsPath(ContainerSpecInput input) =>
+        Cgroups.PodCgroup.PathFor(input.Sandbox.Id, input.SandboxConfig) + "/" + input.ContainerId;
 
     /// <summary>
     /// Kubernetes' seccomp field: absent or Unconfined means no filter (kubelet sends
@@ -81,9 +81,6 @@ public static class ContainerSpecBuilder
             _ => localhost ?? throw new InvalidArgumentException($"seccomp: Localhost profile {profile.LocalhostRef} was not loaded"),
         };
     }
-
-    /// <summary>Where containers of pods without a cgroup parent (crictl, tests) live.</summary>
-    public const string DefaultCgroupParent = "/crioci";
 
     /// <summary>The CRI's resources as OCI linux.resources, without device rules (UpdateContainerResources keeps those).</summary>
     public static ResourcesSpec ResourcesForUpdate(LinuxContainerResources resources) =>

@@ -16,6 +16,9 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
 
     private readonly CniConfigLoader _loader = new(options.ConfigDirectory);
 
+    /// <summary>kubelet's pod CIDR(s) from UpdateRuntimeConfig; empty until it sends one.</summary>
+    private volatile IReadOnlyList<string> _podSubnets = [];
+
     private string CniPath => string.Join(':', options.PluginDirectories);
 
     public async Task<CniAttachment> AddAsync(CniPodRequest pod, string cacheDirectory, CancellationToken cancellationToken)
@@ -30,7 +33,7 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
         using var addSpan = Telemetry.CniSpans.Start("cni.add", network.Name);
         var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
         var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),
-            network.Json, RuntimeConfig(pod).ToJsonString(), Result: null);
+            network.Json, RuntimeConfig(pod, _podSubnets).ToJsonString(), Result: null);
         // Cached before the first plugin runs: whatever ADD leaves half done, DEL can find.
         CniCache.Write(cacheDirectory, entry);
         var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
@@ -88,6 +91,40 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
         Log.NetworkDetached(logger, entry.PodSandboxId, network.Name);
     }
 
+    public async Task<CniCheckResult> CheckAsync(string cacheDirectory, CancellationToken cancellationToken)
+    {
+        if (CniCache.Read(cacheDirectory) is not { Result: { } result } entry)
+        {
+            return CniCheckResult.Skipped("no network attachment");
+        }
+        var network = CniNetworkConfig.Parse(entry.Network, CniCache.PathIn(cacheDirectory), isList: true);
+        if (!network.SupportsCheck)
+        {
+            return CniCheckResult.Skipped($"network {network.Name}: cniVersion {network.CniVersion} has no CHECK (0.4.0 and later)");
+        }
+        if (network.DisableCheck)
+        {
+            return CniCheckResult.Skipped($"network {network.Name}: disableCheck is set");
+        }
+        var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
+        var previous = JsonNode.Parse(result);
+        // SPEC.md: CHECK runs in ADD's order, every plugin given the final cached ADD result.
+        foreach (var plugin in network.Plugins)
+        {
+            if (CniPluginProcess.Find(CniNetworkConfig.TypeOf(plugin), options.PluginDirectories) is not { } executable)
+            {
+                return new CniCheckResult(true, false, $"network {network.Name}: CNI plugin {CniNetworkConfig.TypeOf(plugin)} not found in {CniPath}");
+            }
+            var outcome = await CniPluginProcess.InvokeAsync(executable, Environment("CHECK", entry),
+                PluginStdin(network, plugin, runtimeConfig, previous), options.PluginTimeout, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Succeeded)
+            {
+                return new CniCheckResult(true, false, $"network {network.Name}: {outcome.ToException().Message}");
+            }
+        }
+        return new CniCheckResult(true, true, $"network {network.Name}: every plugin passed CHECK");
+    }
+
     public async Task<NetworkReadiness> StatusAsync(CancellationToken cancellationToken)
     {
         var loaded = _loader.Load();
@@ -118,7 +155,12 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
         return NetworkReadiness.IsReady;
     }
 
-    public void SetPodCidr(string podCidr) => _loader.SetDefaultSubnets(DefaultNetwork.ParsePodCidr(podCidr));
+    public void SetPodCidr(string podCidr)
+    {
+        var subnets = DefaultNetwork.ParsePodCidr(podCidr);
+        _loader.SetDefaultSubnets(subnets);
+        _podSubnets = subnets;
+    }
 
     private string FindPlugin(CniNetworkConfig network, JsonObject plugin)
     {
@@ -145,7 +187,8 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
     /// Every capability argument we can give (SPEC.md "Deriving runtimeConfig", CONVENTIONS.md):
     /// each plugin is later given only those it declares in "capabilities".
     /// </summary>
-    internal static JsonObject RuntimeConfig(CniPodRequest pod)
+    /// <param name="podSubnets">kubelet's pod CIDR(s): the ipRanges capability, one range set per subnet (as containerd passes them).</param>
+    internal static JsonObject RuntimeConfig(CniPodRequest pod, IReadOnlyList<string> podSubnets)
     {
         var config = new JsonObject();
         var ports = new JsonArray();
@@ -184,6 +227,11 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
                 ["searches"] = new JsonArray([.. dns.Searches.Select(s => (JsonNode?)JsonValue.Create(s))]),
                 ["options"] = new JsonArray([.. dns.Options.Select(s => (JsonNode?)JsonValue.Create(s))]),
             };
+        }
+        if (podSubnets.Count > 0)
+        {
+            // CONVENTIONS.md ipRanges: a list of range sets; host-local allocates from them instead of its own "ranges".
+            config["ipRanges"] = new JsonArray([.. podSubnets.Select(subnet => (JsonNode?)new JsonArray(new JsonObject { ["subnet"] = subnet }))]);
         }
         return config;
     }

@@ -106,6 +106,9 @@ internal sealed class CniNetworkConfig
     /// <summary>At or above 1.1.0 the STATUS verb exists.</summary>
     public bool SupportsStatus => CompareVersions(CniVersion, "1.1.0") >= 0;
 
+    /// <summary>At or above 0.4.0 the CHECK verb exists.</summary>
+    public bool SupportsCheck => CompareVersions(CniVersion, "0.4.0") >= 0;
+
     public static int CompareVersions(string left, string right)
     {
         var a = left.Split('.').Select(p => int.TryParse(p, out var n) ? n : 0).ToArray();

@@ -23,6 +23,14 @@ public interface ICniInvoker
     /// </summary>
     Task DeleteAsync(string cacheDirectory, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs CHECK (SPEC.md "CHECK: Check container's networking is as expected") through the
+    /// chain with the cached config and ADD result as prevResult. Not run, and said so, when
+    /// nothing is attached, the network's cniVersion is below 0.4.0 (CHECK did not exist) or it
+    /// sets disableCheck.
+    /// </summary>
+    Task<CniCheckResult> CheckAsync(string cacheDirectory, CancellationToken cancellationToken);
+
     /// <summary>True when <paramref name="cacheDirectory"/> holds an attachment DEL has not undone yet.</summary>
     bool HasAttachment(string cacheDirectory);
 
@@ -49,6 +57,12 @@ public sealed record CniPodRequest(
 
 /// <summary>The pod's addresses from the final ADD result, IPv4 first.</summary>
 public sealed record CniAttachment(IReadOnlyList<string> Ips);
+
+/// <summary>What CHECK said: <see cref="Performed"/> false with the reason it was not run, else whether every plugin passed.</summary>
+public sealed record CniCheckResult(bool Performed, bool Succeeded, string Message)
+{
+    public static CniCheckResult Skipped(string reason) => new(false, true, reason);
+}
 
 /// <param name="Reason">CamelCase, as kubelet shows it in the node condition ("NetworkPluginNotReady").</param>
 public sealed record NetworkReadiness(bool Ready, string Reason, string Message)

@@ -97,6 +97,14 @@ internal sealed class FakeSandboxManager : ISandboxManager
     public Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken) =>
         RecordAsync($"UpdateContainerResources {containerId} {resources.MemoryLimitInBytes}");
 
+    public PodSandbox.Network.CniCheckResult NetworkCheck { get; set; } = new(true, true, "fake network passed CHECK");
+
+    public Task<PodSandbox.Network.CniCheckResult> CheckPodNetworkAsync(string podSandboxId, CancellationToken cancellationToken) =>
+        Task.FromResult(NetworkCheck);
+
+    public Task UpdatePodSandboxResourcesAsync(string podSandboxId, LinuxContainerResources? overhead, LinuxContainerResources? resources, CancellationToken cancellationToken) =>
+        RecordAsync($"UpdatePodSandboxResources {podSandboxId} {overhead?.MemoryLimitInBytes} {resources?.MemoryLimitInBytes}");
+
     public Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken) =>
         RecordAsync($"ReopenContainerLog {containerId}");
 

@@ -61,6 +61,23 @@ public sealed class ContainerSpecBuilderTests
 
     private static MountSpec MountAt(RuntimeSpec spec, string destination) => spec.Mounts!.Single(m => m.Destination == destination);
 
+    // ---- cgroups
+
+    [Fact]
+    public void Build_KubeletCgroupParent_ContainerNestedInThePodCgroup()
+    {
+        var pod = PodConfig();
+        pod.Linux = new LinuxPodSandboxConfig { CgroupParent = "/kubepods/burstable/pod1234" };
+
+        Assert.Equal("/kubepods/burstable/pod1234/c1", Build(podConfig: pod).Linux!.CgroupsPath);
+    }
+
+    [Fact]
+    public void Build_NoCgroupParent_ContainerNestedInThePodsOwnCgroup()
+    {
+        Assert.Equal("/crioci/pod1/c1", Build().Linux!.CgroupsPath);
+    }
+
     // ---- capabilities
 
     [Fact]

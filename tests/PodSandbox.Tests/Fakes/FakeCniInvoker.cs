@@ -42,6 +42,14 @@ internal sealed class FakeCniInvoker(CallLog log) : ICniInvoker
         return Task.CompletedTask;
     }
 
+    public CniCheckResult CheckResult { get; set; } = new(true, true, "fake network passed CHECK");
+
+    public Task<CniCheckResult> CheckAsync(string cacheDirectory, CancellationToken cancellationToken)
+    {
+        log.Add($"CNI CHECK {cacheDirectory}");
+        return Task.FromResult(File.Exists(Marker(cacheDirectory)) ? CheckResult : CniCheckResult.Skipped("no network attachment"));
+    }
+
     public bool HasAttachment(string cacheDirectory) => File.Exists(Marker(cacheDirectory));
 
     public Task<NetworkReadiness> StatusAsync(CancellationToken cancellationToken) => Task.FromResult(Readiness);

@@ -162,4 +162,35 @@ public sealed class SandboxManagerNetworkTests : IDisposable
         Assert.Equal("bad file", (await manager.NetworkStatusAsync(CancellationToken.None)).Message);
         Assert.Equal(["10.244.1.0/24"], _cni.PodCidrs);
     }
+
+    [Fact]
+    public async Task CheckPodNetworkAsync_ReadyThenStopped_CheckedThenNotPerformed()
+    {
+        var manager = NewManager();
+        var id = await manager.RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+        _cni.CheckResult = new CniCheckResult(true, false, "eth0 is gone");
+
+        var ready = await manager.CheckPodNetworkAsync(id, CancellationToken.None);
+        await manager.StopPodSandboxAsync(id, CancellationToken.None);
+        var stopped = await manager.CheckPodNetworkAsync(id, CancellationToken.None);
+
+        Assert.Equal((true, false, "eth0 is gone"), (ready.Performed, ready.Succeeded, ready.Message));
+        Assert.False(stopped.Performed);
+        Assert.Single(_log.Calls, call => call.StartsWith("CNI CHECK", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NewManager_ReadyPodLeftByTheLastDaemon_ItsNetworkIsChecked()
+    {
+        var id = await NewManager().RunPodSandboxAsync(PodConfig(), "", CancellationToken.None);
+
+        NewManager();
+
+        // The recovery check runs off the start-up path; wait for it without timing it.
+        for (var attempt = 0; attempt < 500 && !_log.Calls.Any(call => call.StartsWith("CNI CHECK", StringComparison.Ordinal)); attempt++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Contains(_log.Calls, call => call == $"CNI CHECK {Path.Combine(_options.RootDirectory, "pods", id)}");
+    }
 }

@@ -34,11 +34,12 @@ public sealed class IsolatedDaemon : IAsyncDisposable
     public string SocketPath => Daemon.SocketPath;
     public string LogDirectory => Path.Combine(BaseDirectory, "pod-logs");
 
-    public static async Task<IsolatedDaemon> StartAsync()
+    /// <param name="ipRangesCapability">Its network's bridge takes kubelet's pod CIDR (CNI ipRanges).</param>
+    public static async Task<IsolatedDaemon> StartAsync(bool ipRangesCapability = false)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         var baseDirectory = Path.Combine(Path.GetTempPath(), "crioci-e2e-" + id);
-        var network = TestNetwork.Create(Path.Combine(baseDirectory, "cni", "net.d"), Path.Combine(baseDirectory, "ipam"));
+        var network = TestNetwork.Create(Path.Combine(baseDirectory, "cni", "net.d"), Path.Combine(baseDirectory, "ipam"), ipRangesCapability);
         var daemon = await DaemonProcess.StartAsync(baseDirectory);
         return new IsolatedDaemon(baseDirectory, network, "/crioci-e2e-" + id, daemon);
     }

@@ -12,10 +12,12 @@ public static class PodCycle
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
     /// <param name="whileRunning">Called once the container runs and has been exec'd into, before the pod is stopped.</param>
-    public static async Task RunAsync(IsolatedDaemon node, string image, string podName, Action? whileRunning = null)
+    /// <param name="configure">Changes the pod's config before RunPodSandbox (a kubelet-style cgroup parent, say).</param>
+    public static async Task RunAsync(IsolatedDaemon node, string image, string podName, Action? whileRunning = null, Action<PodSandboxConfig>? configure = null)
     {
         var runtime = node.Daemon.Client.Runtime;
         var podConfig = node.Pod(podName);
+        configure?.Invoke(podConfig);
         var pod = (await runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = podConfig }, deadline: Deadline())).PodSandboxId;
         var container = (await runtime.CreateContainerAsync(new CreateContainerRequest
         {

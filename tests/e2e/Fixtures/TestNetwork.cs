@@ -31,7 +31,8 @@ public sealed class TestNetwork
     public string IpamDataDirectory { get; }
 
     /// <summary>Writes the network's conflist into <paramref name="cniConfigDirectory"/> (a daemon's --cni-conf-dir).</summary>
-    public static TestNetwork Create(string cniConfigDirectory, string ipamDataDirectory)
+    /// <param name="ipRangesCapability">The bridge declares the ipRanges capability: kubelet's pod CIDR then replaces <see cref="Subnet"/>.</param>
+    public static TestNetwork Create(string cniConfigDirectory, string ipamDataDirectory, bool ipRangesCapability = false)
     {
         var suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..8];
         // A /24 out of 10.200.0.0/13: off the daemon's defaults and every other test's; with no
@@ -56,6 +57,10 @@ public sealed class TestNetwork
                 },
             }),
         };
+        if (ipRangesCapability)
+        {
+            conflist["plugins"]![0]!["capabilities"] = new JsonObject { ["ipRanges"] = true };
+        }
         Directory.CreateDirectory(cniConfigDirectory);
         File.WriteAllText(Path.Combine(cniConfigDirectory, "10-" + network.Name + ".conflist"), conflist.ToJsonString());
         return network;
