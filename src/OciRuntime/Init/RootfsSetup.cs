@@ -62,7 +62,7 @@ internal static class RootfsSetup
             // The descriptor still names the directory under the new mount; remounts and
             // propagation changes must reach the mount itself, so resolve the path again.
             var remountFlags = options.Bind ? options.Flags & ~LibC.MS_REMOUNT : 0;
-            if (remountFlags != 0 || options.Propagation != 0)
+            if (remountFlags != 0 || options.Propagation != 0 || !options.RecursiveAttributes.IsEmpty)
             {
                 var mountedFd = root.TryOpen(mount.Destination);
                 if (mountedFd < 0)
@@ -80,6 +80,11 @@ internal static class RootfsSetup
                     if (options.Propagation != 0)
                     {
                         Errno.Check(LibC.mount(null, mounted, null, options.Propagation, null), "mount propagation", where);
+                    }
+                    // Last, so no later remount of the top mount undoes it for the submounts.
+                    if (!options.RecursiveAttributes.IsEmpty)
+                    {
+                        options.RecursiveAttributes.Apply(mountedFd, where);
                     }
                 }
                 finally
