@@ -157,7 +157,8 @@ public static class ContainerLauncher
                 stdio.ChildFds(fifo, pipe[1]),
                 joins,
                 unshareFlags,
-                TimeOffsets: TimeOffsets(spec, unshareFlags)));
+                TimeOffsets: TimeOffsets(spec, unshareFlags),
+                ReadOnlyExecutable: true));
         }
         catch
         {

@@ -13,6 +13,10 @@ public sealed record NamespaceJoin(int CloneFlag, string Path);
 /// With CLONE_NEWTIME, the new time namespace's clock offsets in /proc/PID/timens_offsets form
 /// ("monotonic SECS NANOSECS" lines); they can only be written before its first process exists.
 /// </param>
+/// <param name="ReadOnlyExecutable">
+/// Execute the binary from a read-only detached mount (<see cref="Linux.ReadOnlyExecutable"/>):
+/// for the runtime itself when it starts inside a container's namespaces.
+/// </param>
 public sealed record SpawnRequest(
     string ExecutablePath,
     IReadOnlyList<string> Arguments,
@@ -21,7 +25,8 @@ public sealed record SpawnRequest(
     IReadOnlyList<NamespaceJoin>? Join = null,
     int UnshareFlags = 0,
     bool NewSession = false,
-    string? TimeOffsets = null);
+    string? TimeOffsets = null,
+    bool ReadOnlyExecutable = false);
 
 /// <summary>
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
@@ -174,7 +179,8 @@ public static unsafe class ProcessSpawner
 
             using var argv = new NativeStringArray(request.Arguments);
             using var envp = new NativeStringArray(request.Environment);
-            var path = NativeString.Allocate(request.ExecutablePath);
+            using var readOnly = request.ReadOnlyExecutable ? new ReadOnlyExecutable(request.ExecutablePath) : null;
+            var path = NativeString.Allocate(readOnly?.Path ?? request.ExecutablePath);
             try
             {
                 var error = LibC.posix_spawn(out var pid, path, fileActions, attributes, argv.Pointer, envp.Pointer);

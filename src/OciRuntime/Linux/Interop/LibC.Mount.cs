@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace CriOci.OciRuntime.Linux.Interop;
 
-/// <summary>mount(2), umount2(2), pivot_root(2), mount_setattr(2): sys/mount.h and linux/mount.h.</summary>
+/// <summary>mount(2), umount2(2), pivot_root(2), open_tree(2), mount_setattr(2): sys/mount.h and linux/mount.h.</summary>
 internal static partial class LibC
 {
     public const ulong MS_RDONLY = 1;
@@ -34,6 +34,9 @@ internal static partial class LibC
 
     private const long SYS_pivot_root = 155;
     private const long SYS_mount_setattr = 442;
+    private const long SYS_open_tree = 428;
+
+    public const uint OPEN_TREE_CLONE = 1;
 
     // linux/mount.h: mount_setattr(2) attributes; the atime ones are a 3-bit field, not flags.
     public const ulong MOUNT_ATTR_RDONLY = 0x1;
@@ -71,6 +74,11 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "syscall", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial long syscall_mount_setattr(long number, int dirfd, string path, uint flags, ref MountAttr attr, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "syscall", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial long syscall_open_tree(long number, int dirfd, string path, uint flags);
+
+    public static int open_tree(int dirfd, string path, uint flags) => (int)syscall_open_tree(SYS_open_tree, dirfd, path, flags);
 
     public static int mount_setattr(int dirfd, string path, uint flags, ref MountAttr attr) =>
         (int)syscall_mount_setattr(SYS_mount_setattr, dirfd, path, flags, ref attr, (nuint)Marshal.SizeOf<MountAttr>());
