@@ -38,15 +38,15 @@ public static class CliApp
             {
                 throw new CliException("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs (the default)");
             }
-            var verb = args[verbIndex];
-            if (verb is "init" or "exec-init")
+            var verbName = args[verbIndex];
+            if (verbName is "init" or "exec-init")
             {
                 // These run from a read-only detached mount (ReadOnlyExecutable), whose path the
                 // host cannot name: they must not ask for their own path.
-                return verb == "init" ? InitCommand.Run(local) : ExecInitCommand.Run(local);
+                return verbName == "init" ? InitCommand.Run(local) : ExecInitCommand.Run(local);
             }
             var self = Environment.ProcessPath ?? throw new CliException("cannot find my own executable");
-            return verb switch
+            return verbName switch
             {
                 "monitor" => MonitorCommand.Run(local, self),
                 "create" => CreateCommand.Run(root, local, self),

@@ -118,12 +118,12 @@ public static unsafe class ProcessSpawner
 
     /// <summary>
     /// unshare(CLONE_NEWTIME) prepared the namespace for this thread's children only, so the
-    /// offsets go through /proc/thread-self (/proc/self is the main thread, whose file would
-    /// name the runtime's own time namespace).
+    /// offsets go through /proc/TID: /proc/self is the main thread, whose file names the
+    /// runtime's own time namespace, and /proc/thread-self has no timens_offsets.
     /// </summary>
     private static void WriteTimeOffsets(string offsets)
     {
-        const string path = "/proc/thread-self/timens_offsets";
+        var path = $"/proc/{LibC.gettid()}/timens_offsets";
         var fd = Errno.Check(LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0), "open", path);
         try
         {
