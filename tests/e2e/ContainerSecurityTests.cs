@@ -76,6 +76,40 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
         Assert.Contains("/nonexistent/profile.json", error.Status.Detail);
     }
 
+    /// <summary>
+    /// Mount.recursive_read_only reaches the runtime as "rro": a volume's submount is read-only
+    /// inside the container too, where a plain read-only bind leaves it writable.
+    /// </summary>
+    [Fact]
+    public async Task RecursiveReadOnlyMount_SubmountOfTheVolume_IsReadOnlyInside()
+    {
+        var volume = Path.Combine(_pod.Daemon.BaseDirectory, "rro-volume");
+        var submount = Path.Combine(volume, "sub");
+        Directory.CreateDirectory(submount);
+        await CommandRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", submount]);
+        try
+        {
+            var id = await StartAsync("rro", c => c.Mounts.Add(new Mount
+            {
+                ContainerPath = "/data",
+                HostPath = volume,
+                Readonly = true,
+                RecursiveReadOnly = true,
+                Propagation = MountPropagation.PropagationPrivate,
+            }), "sleep", "300");
+
+            var write = await ExecAsync(id, "sh", "-c", "echo x > /data/sub/file");
+
+            Assert.NotEqual(0, write.ExitCode);
+            Assert.Contains("Read-only file system", write.Stderr.ToStringUtf8());
+            Assert.False(File.Exists(Path.Combine(submount, "file")), "the container wrote into the submount of a recursive read-only volume");
+        }
+        finally
+        {
+            await CommandRunner.RunUncheckedAsync("umount", ["-l", submount]);
+        }
+    }
+
     [Fact]
     public async Task Resources_MemoryAndCpu_AreTheContainersCgroupLimits()
     {

@@ -38,11 +38,16 @@ public static class CliApp
             {
                 throw new CliException("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs (the default)");
             }
-            var self = Environment.ProcessPath ?? throw new CliException("cannot find my own executable");
-            return args[verbIndex] switch
+            var verbName = args[verbIndex];
+            if (verbName is "init" or "exec-init")
             {
-                "init" => InitCommand.Run(local),
-                "exec-init" => ExecInitCommand.Run(local),
+                // These run from a read-only detached mount (ReadOnlyExecutable), whose path the
+                // host cannot name: they must not ask for their own path.
+                return verbName == "init" ? InitCommand.Run(local) : ExecInitCommand.Run(local);
+            }
+            var self = Environment.ProcessPath ?? throw new CliException("cannot find my own executable");
+            return verbName switch
+            {
                 "monitor" => MonitorCommand.Run(local, self),
                 "create" => CreateCommand.Run(root, local, self),
                 "start" => StartCommand.Run(Runtime(root, self), local),

@@ -14,10 +14,9 @@ internal static class FeaturesCommand
             writer.WriteString("ociVersionMin", "1.0.0");
             writer.WriteString("ociVersionMax", Spec.SpecDefaults.OciVersion);
             Strings(writer, "hooks", ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
-            Strings(writer, "mountOptions", ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime",
-                "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime",
-                "nosuid", "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-                "runbindable", "rw", "shared", "slave", "strictatime", "suid", "symfollow", "sync", "unbindable"]);
+            // The words MountOptions.Parse gives a meaning to, so this list cannot drift from it;
+            // the recursive ones (rro, ...) only where this kernel has mount_setattr(2) to apply them.
+            Strings(writer, "mountOptions", Init.MountOptions.KnownWords(Init.RecursiveMountAttributes.KernelSupports()).Order(StringComparer.Ordinal));
             writer.WriteStartObject("linux");
             Strings(writer, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]);
             Strings(writer, "capabilities", Linux.Capabilities.All);

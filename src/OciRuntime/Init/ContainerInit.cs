@@ -55,11 +55,18 @@ public static class ContainerInit
             {
                 Loopback.BringUp();
             }
+            // The state's pid is the host's (runtime-spec "state"): in a new pid namespace this
+            // process is 1, but the host's /proc, still mounted until pivot_root, names it as the host does.
+            var hostPid = HostPid();
+            if (spec.Linux?.Namespaces?.Any(n => n.Type == "cgroup" && string.IsNullOrEmpty(n.Path)) == true)
+            {
+                EnterNewCgroupNamespace(cgroupPath);
+            }
             RootfsSetup.Prepare(spec, rootfs, cgroupPath);
             // In the container's namespaces, before the root changes: the hook's path still
             // resolves in the runtime's file system, as the spec requires.
             Hooks.HookRunner.Run(spec.Hooks?.CreateContainer, "createContainer",
-                new OciState(SpecDefaults.OciVersion, id, "created", Environment.ProcessId, bundle, spec.Annotations));
+                new OciState(SpecDefaults.OciVersion, id, "created", hostPid, bundle, spec.Annotations));
             RootfsSetup.PivotRoot(rootfs);
             // After every mount, so /dev/ptmx is the container's devpts; before the read-only
             // paths, so /dev/console can still be bound (runc's order).
@@ -82,8 +89,9 @@ public static class ContainerInit
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
             startHooks = spec.Hooks?.StartContainer;
-            startState = new OciState(SpecDefaults.OciVersion, id, "running", Environment.ProcessId, bundle, spec.Annotations);
+            startState = new OciState(SpecDefaults.OciVersion, id, "running", hostPid, bundle, spec.Annotations);
             executable = ProcessSetup.ResolveExecutable(process);
+            SchedulingSetup.Apply(process, spec.Linux?.Personality);
             ProcessSetup.ApplyCredentialsAndSeccomp(process, spec.Linux?.Seccomp);
         }
         catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException or InvalidOperationException or System.ComponentModel.Win32Exception)
@@ -113,6 +121,33 @@ public static class ContainerInit
             Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
         }
         return 127;
+    }
+
+    private static int HostPid()
+    {
+        var self = new byte[32];
+        var length = LibC.readlinkat(LibC.AT_FDCWD, "/proc/self", self, (nuint)self.Length);
+        return length > 0 && int.TryParse(System.Text.Encoding.ASCII.GetString(self, 0, (int)length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            ? pid
+            : throw new InitException("cannot read this process's host pid from /proc/self");
+    }
+
+    /// <summary>
+    /// A new cgroup namespace is rooted at the cgroup its creator is in when it is created, so
+    /// the init creates it itself, once in the container's cgroup (runc does the same): created
+    /// by the parent, it would be rooted at the runtime's cgroup, and /proc/self/cgroup inside
+    /// would show the host's path. Before pivot_root, while the host's cgroup file systems are
+    /// still mounted here. Only this thread moves: it is the one that calls execve.
+    /// </summary>
+    private static void EnterNewCgroupNamespace(string? cgroupPath)
+    {
+        if (cgroupPath is null)
+        {
+            throw new InitException("linux.namespaces: a cgroup namespace needs the container's cgroup");
+        }
+        // "0" is the writer itself: this process's pid namespace may not be the host's.
+        new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(0);
+        Errno.Check(LibC.unshare(LibC.CLONE_NEWCGROUP), "unshare", "CLONE_NEWCGROUP");
     }
 
     private static void SetHostname(RuntimeSpec spec)

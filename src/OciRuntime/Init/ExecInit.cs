@@ -35,8 +35,9 @@ public static class ExecInit
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
                 ?? throw new InitException("process file is empty");
             // An exec'd process is filtered like the container's own (runc exec does the same).
-            var seccomp = bundle is null ? null
-                : JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)?.Linux?.Seccomp;
+            var containerLinux = bundle is null ? null
+                : JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)?.Linux;
+            var seccomp = containerLinux?.Seccomp;
             if (seccomp is not null)
             {
                 Seccomp.SeccompFilter.Preload();
@@ -63,6 +64,8 @@ public static class ExecInit
             ProcessSetup.ApplyLimits(process);
             ProcessSetup.ChangeDirectory(process);
             var executable = ProcessSetup.ResolveExecutable(process);
+            // The container's execution domain holds for every process in it (runc's setns init too).
+            SchedulingSetup.Apply(process, containerLinux?.Personality);
             ProcessSetup.ApplyCredentialsAndSeccomp(process, seccomp);
             ProcessSetup.Exec(executable, process);
             return 127;

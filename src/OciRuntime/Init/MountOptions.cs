@@ -4,10 +4,13 @@ namespace CriOci.OciRuntime.Init;
 
 /// <summary>
 /// A mount's options (fstab words, as in config.json) split into mount(2) flags, propagation
-/// flags applied afterwards, and the data string handed to the file system.
+/// flags applied afterwards, recursive attributes (rro, ...) applied last, and the data string
+/// handed to the file system.
 /// </summary>
 public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagation, string Data, bool Bind, bool Recursive)
 {
+    public RecursiveMountAttributes RecursiveAttributes { get; init; } = RecursiveMountAttributes.None;
+
     private static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagWords = new(StringComparer.Ordinal)
     {
         ["ro"] = (false, MS_RDONLY),
@@ -56,6 +59,7 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
         var bind = type is "bind" or "rbind";
         var recursive = type == "rbind";
         var data = new List<string>();
+        var recursiveAttributes = RecursiveMountAttributes.None;
         foreach (var option in options ?? [])
         {
             if (option is "bind" or "rbind")
@@ -80,6 +84,10 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
             {
                 propagation = propagationFlag;
             }
+            else if (recursiveAttributes.TryAdd(option, out var withOption))
+            {
+                recursiveAttributes = withOption;
+            }
             else if (option is "defaults")
             {
             }
@@ -88,8 +96,16 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
                 data.Add(option);
             }
         }
-        return new MountOptions(flags, clear, propagation, string.Join(',', data), bind, recursive);
+        return new MountOptions(flags, clear, propagation, string.Join(',', data), bind, recursive)
+        {
+            RecursiveAttributes = recursiveAttributes,
+        };
     }
+
+    /// <summary>Every option word <see cref="Parse"/> gives a meaning to (for `features`).</summary>
+    public static IEnumerable<string> KnownWords(bool recursiveAttributes) =>
+        FlagWords.Keys.Concat(PropagationWords.Keys).Concat(recursiveAttributes ? RecursiveMountAttributes.Words : [])
+            .Append("bind").Append("rbind").Append("defaults");
 
     /// <summary>Parses a rootfsPropagation value (runtime-spec config-linux.md).</summary>
     public static ulong RootPropagation(string? value) => value switch

@@ -70,6 +70,28 @@ internal static class ProcessSetup
             throw new InitException($"process.cwd must be absolute: {process.Cwd}");
         }
         Errno.Check(LibC.chdir(process.Cwd), "chdir", process.Cwd);
+        VerifyCwdInsideRoot(process.Cwd);
+    }
+
+    /// <summary>
+    /// A cwd such as /proc/self/fd/N follows a descriptor wherever it points, and a descriptor
+    /// of the runtime's open at this point (a .NET runtime one, say) may be a host directory
+    /// (runc CVE-2024-21626). The kernel's getcwd reports a directory outside this process's
+    /// root as unreachable (glibc: ENOENT, or a path not starting with '/'): refuse to run there.
+    /// </summary>
+    private static unsafe void VerifyCwdInsideRoot(string cwd)
+    {
+        const int Size = 4096;
+        var buffer = stackalloc byte[Size];
+        if (LibC.getcwd(buffer, Size) is null)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new InitException($"process.cwd {cwd}: the working directory is outside the container's root ({Errno.Describe(errno)})");
+        }
+        if (buffer[0] != (byte)'/')
+        {
+            throw new InitException($"process.cwd {cwd}: the working directory is outside the container's root");
+        }
     }
 
     /// <summary>Finds args[0] on the process's PATH, in the current root, as execvp would.</summary>

@@ -62,7 +62,7 @@ internal static class RootfsSetup
             // The descriptor still names the directory under the new mount; remounts and
             // propagation changes must reach the mount itself, so resolve the path again.
             var remountFlags = options.Bind ? options.Flags & ~LibC.MS_REMOUNT : 0;
-            if (remountFlags != 0 || options.Propagation != 0)
+            if (remountFlags != 0 || options.Propagation != 0 || !options.RecursiveAttributes.IsEmpty)
             {
                 var mountedFd = root.TryOpen(mount.Destination);
                 if (mountedFd < 0)
@@ -80,6 +80,11 @@ internal static class RootfsSetup
                     if (options.Propagation != 0)
                     {
                         Errno.Check(LibC.mount(null, mounted, null, options.Propagation, null), "mount propagation", where);
+                    }
+                    // Last, so no later remount of the top mount undoes it for the submounts.
+                    if (!options.RecursiveAttributes.IsEmpty)
+                    {
+                        options.RecursiveAttributes.Apply(mountedFd, where);
                     }
                 }
                 finally
@@ -170,17 +175,58 @@ internal static class RootfsSetup
     /// <summary>Hides paths from the container (runtime-spec maskedPaths): /dev/null over files, an empty read-only tmpfs over directories.</summary>
     public static void MaskPaths(IReadOnlyList<string>? paths)
     {
-        foreach (var path in paths ?? [])
+        if (paths is not { Count: > 0 })
         {
-            if (Directory.Exists(path))
+            return;
+        }
+        var devNull = OpenNullDevice();
+        try
+        {
+            var source = RootedPath.ProcFdPath(devNull);
+            foreach (var path in paths)
             {
-                Errno.Check(LibC.mount("tmpfs", path, "tmpfs", LibC.MS_RDONLY, null), "mask", path);
-            }
-            else if (File.Exists(path) || Path.Exists(path))
-            {
-                IgnoreMissing(LibC.mount("/dev/null", path, null, LibC.MS_BIND, null), "mask", path);
+                if (Directory.Exists(path))
+                {
+                    Errno.Check(LibC.mount("tmpfs", path, "tmpfs", LibC.MS_RDONLY, null), "mask", path);
+                }
+                else if (File.Exists(path) || Path.Exists(path))
+                {
+                    IgnoreMissing(LibC.mount(source, path, null, LibC.MS_BIND, null), "mask", path);
+                }
             }
         }
+        finally
+        {
+            LibC.close(devNull);
+        }
+    }
+
+    /// <summary>
+    /// The container's /dev/null, checked to be the null device itself: when the image (or a
+    /// volume) makes it a symlink or another file, binding "/dev/null" over a masked path would
+    /// bind that file there instead, writable, where the mask should hide it (runc
+    /// CVE-2025-31133, e.g. /proc/sys/kernel/core_pattern over a masked /proc file).
+    /// </summary>
+    private static int OpenNullDevice()
+    {
+        const uint NullMajor = 1, NullMinor = 3;
+        var fd = Errno.Check(LibC.open("/dev/null", LibC.O_PATH | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+        var statx = new byte[256];
+        if (LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_TYPE, statx) < 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            LibC.close(fd);
+            throw new SyscallException(errno, "statx", "/dev/null");
+        }
+        // struct statx: stx_mode at byte 28, stx_rdev_major and stx_rdev_minor at 128 and 132.
+        var mode = BitConverter.ToUInt16(statx, 28);
+        var (major, minor) = (BitConverter.ToUInt32(statx, 128), BitConverter.ToUInt32(statx, 132));
+        if ((mode & LibC.S_IFMT) != LibC.S_IFCHR || major != NullMajor || minor != NullMinor)
+        {
+            LibC.close(fd);
+            throw new InitException($"maskedPaths: the container's /dev/null is not the null device (mode 0{Convert.ToString(mode, 8)}, device {major}:{minor}); refusing to bind it over masked paths");
+        }
+        return fd;
     }
 
     /// <summary>Makes paths read-only (runtime-spec readonlyPaths).</summary>

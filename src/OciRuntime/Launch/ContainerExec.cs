@@ -24,6 +24,7 @@ public static class ContainerExec
         ("ipc", LibC.CLONE_NEWIPC),
         ("uts", LibC.CLONE_NEWUTS),
         ("net", LibC.CLONE_NEWNET),
+        ("cgroup", LibC.CLONE_NEWCGROUP),
         ("pid", LibC.CLONE_NEWPID),
     ];
 
@@ -118,7 +119,8 @@ public static class ContainerExec
                 ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle, stdio.ConsoleSocket >= 0),
                 ["PATH=" + SpecDefaults.DefaultPath],
                 stdio.ChildFds(mountNs, syncWrite),
-                joins));
+                joins,
+                ReadOnlyExecutable: true));
             syncRead = read;
             return pid;
         }

@@ -109,6 +109,8 @@ public static class ContainerLauncher
     {
         stdio.CheckTerminal(spec.Process?.Terminal == true);
         var (joins, unshareFlags) = Namespaces(spec);
+        // The init creates its cgroup namespace itself, once it is in the container's cgroup.
+        unshareFlags &= ~LibC.CLONE_NEWCGROUP;
         if (spec.Linux?.Seccomp is { } seccomp)
         {
             // Refuse a bad profile here, with a clear error, rather than from inside the init.
@@ -154,7 +156,9 @@ public static class ContainerLauncher
                 ["PATH=" + SpecDefaults.DefaultPath],
                 stdio.ChildFds(fifo, pipe[1]),
                 joins,
-                unshareFlags));
+                unshareFlags,
+                TimeOffsets: TimeOffsets(spec, unshareFlags),
+                ReadOnlyExecutable: true));
         }
         catch
         {
@@ -240,6 +244,33 @@ public static class ContainerLauncher
         // Join in the order runc uses: user first, mount last (a later path may live in it).
         joins.Sort((a, b) => Order(a.CloneFlag).CompareTo(Order(b.CloneFlag)));
         return (joins, flags);
+    }
+
+    /// <summary>linux.timeOffsets as timens_offsets lines; only for a time namespace this container creates.</summary>
+    public static string? TimeOffsets(RuntimeSpec spec, int unshareFlags)
+    {
+        if (spec.Linux?.TimeOffsets is not { Count: > 0 } offsets)
+        {
+            return null;
+        }
+        if ((unshareFlags & LibC.CLONE_NEWTIME) == 0)
+        {
+            throw new Core.InvalidArgumentException("linux.timeOffsets needs a new time namespace (linux.namespaces: {\"type\": \"time\"} without a path)");
+        }
+        var lines = new System.Text.StringBuilder();
+        foreach (var (clock, offset) in offsets)
+        {
+            if (clock is not ("monotonic" or "boottime"))
+            {
+                throw new Core.InvalidArgumentException($"linux.timeOffsets: unknown clock {clock} (monotonic or boottime)");
+            }
+            if (offset.Nanosecs >= 1_000_000_000)
+            {
+                throw new Core.InvalidArgumentException($"linux.timeOffsets.{clock}.nanosecs: {offset.Nanosecs} is not below one second");
+            }
+            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"{clock} {offset.Secs} {offset.Nanosecs}\n");
+        }
+        return lines.ToString();
     }
 
     private static int Order(int flag) => Array.FindIndex(NamespaceFlags, n => n.Flag == flag);

@@ -9,6 +9,14 @@ public sealed record NamespaceJoin(int CloneFlag, string Path);
 /// <summary>What to start and in which namespaces.</summary>
 /// <param name="ChildFds">Index i is the parent's descriptor that becomes fd i in the child.</param>
 /// <param name="UnshareFlags">CLONE_NEW* flags for namespaces created for the child.</param>
+/// <param name="TimeOffsets">
+/// With CLONE_NEWTIME, the new time namespace's clock offsets in /proc/PID/timens_offsets form
+/// ("monotonic SECS NANOSECS" lines); they can only be written before its first process exists.
+/// </param>
+/// <param name="ReadOnlyExecutable">
+/// Execute the binary from a read-only detached mount (<see cref="Linux.ReadOnlyExecutable"/>):
+/// for the runtime itself when it starts inside a container's namespaces.
+/// </param>
 public sealed record SpawnRequest(
     string ExecutablePath,
     IReadOnlyList<string> Arguments,
@@ -16,7 +24,9 @@ public sealed record SpawnRequest(
     IReadOnlyList<int> ChildFds,
     IReadOnlyList<NamespaceJoin>? Join = null,
     int UnshareFlags = 0,
-    bool NewSession = false);
+    bool NewSession = false,
+    string? TimeOffsets = null,
+    bool ReadOnlyExecutable = false);
 
 /// <summary>
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
@@ -89,6 +99,10 @@ public static unsafe class ProcessSpawner
             {
                 Errno.Check(LibC.unshare(request.UnshareFlags), "unshare", $"0x{request.UnshareFlags:x}");
             }
+            if (request.TimeOffsets is { Length: > 0 } offsets)
+            {
+                WriteTimeOffsets(offsets);
+            }
         }
         finally
         {
@@ -99,6 +113,32 @@ public static unsafe class ProcessSpawner
                     LibC.close(fd);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// unshare(CLONE_NEWTIME) prepared the namespace for this thread's children only, so the
+    /// offsets go through /proc/TID: /proc/self is the main thread, whose file names the
+    /// runtime's own time namespace, and /proc/thread-self has no timens_offsets.
+    /// </summary>
+    private static void WriteTimeOffsets(string offsets)
+    {
+        var path = $"/proc/{LibC.gettid()}/timens_offsets";
+        var fd = Errno.Check(LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0), "open", path);
+        try
+        {
+            var bytes = System.Text.Encoding.ASCII.GetBytes(offsets);
+            fixed (byte* data = bytes)
+            {
+                if (LibC.write(fd, data, (nuint)bytes.Length) != bytes.Length)
+                {
+                    throw new SyscallException(Marshal.GetLastPInvokeError(), "write", path);
+                }
+            }
+        }
+        finally
+        {
+            LibC.close(fd);
         }
     }
 
@@ -139,7 +179,8 @@ public static unsafe class ProcessSpawner
 
             using var argv = new NativeStringArray(request.Arguments);
             using var envp = new NativeStringArray(request.Environment);
-            var path = NativeString.Allocate(request.ExecutablePath);
+            using var readOnly = request.ReadOnlyExecutable ? new ReadOnlyExecutable(request.ExecutablePath) : null;
+            var path = NativeString.Allocate(readOnly?.Path ?? request.ExecutablePath);
             try
             {
                 var error = LibC.posix_spawn(out var pid, path, fileActions, attributes, argv.Pointer, envp.Pointer);

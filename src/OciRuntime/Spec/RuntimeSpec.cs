@@ -36,6 +36,27 @@ public sealed record ProcessSpec
     public int? OomScoreAdj { get; init; }
     public string? ApparmorProfile { get; init; }
     public string? SelinuxLabel { get; init; }
+    public SchedulerSpec? Scheduler { get; init; }
+    public IoPrioritySpec? IoPriority { get; init; }
+}
+
+/// <summary>process.scheduler: sched_setattr(2)'s fields by their spec names (config.md).</summary>
+public sealed record SchedulerSpec
+{
+    public required string Policy { get; init; }
+    public int Nice { get; init; }
+    public int Priority { get; init; }
+    public IReadOnlyList<string>? Flags { get; init; }
+    public ulong Runtime { get; init; }
+    public ulong Deadline { get; init; }
+    public ulong Period { get; init; }
+}
+
+/// <summary>process.ioPriority: an ioprio_set(2) class (IOPRIO_CLASS_RT, _BE, _IDLE) and level 0-7.</summary>
+public sealed record IoPrioritySpec
+{
+    public required string Class { get; init; }
+    public int Priority { get; init; }
 }
 
 /// <summary>process.consoleSize: the terminal's size in characters (only with terminal).</summary>
@@ -109,6 +130,22 @@ public sealed record LinuxSpec
     public IReadOnlyList<string>? ReadonlyPaths { get; init; }
     public string? MountLabel { get; init; }
     public SeccompSpec? Seccomp { get; init; }
+    public PersonalitySpec? Personality { get; init; }
+    public IReadOnlyDictionary<string, TimeOffsetSpec>? TimeOffsets { get; init; }
+}
+
+/// <summary>linux.personality: the execution domain (LINUX, LINUX32) for personality(2).</summary>
+public sealed record PersonalitySpec
+{
+    public required string Domain { get; init; }
+    public IReadOnlyList<string>? Flags { get; init; }
+}
+
+/// <summary>One clock's entry of linux.timeOffsets (keys "monotonic" and "boottime").</summary>
+public sealed record TimeOffsetSpec
+{
+    public long Secs { get; init; }
+    public uint Nanosecs { get; init; }
 }
 
 public sealed record SeccompSpec

@@ -254,12 +254,22 @@ public static class ContainerSpecBuilder
                 });
                 continue;
             }
+            List<string> options = ["rbind", propagation, mount.Readonly ? "ro" : "rw"];
+            if (mount.RecursiveReadOnly)
+            {
+                // api.proto Mount.recursive_read_only: "requires readonly and private propagation".
+                if (!mount.Readonly || mount.Propagation != MountPropagation.PropagationPrivate)
+                {
+                    throw new InvalidArgumentException($"mounts: {mount.ContainerPath}: recursive_read_only needs readonly and private propagation");
+                }
+                options.Add("rro");
+            }
             mounts.Add(new MountSpec
             {
                 Destination = mount.ContainerPath,
                 Type = "bind",
                 Source = mount.HostPath,
-                Options = ["rbind", propagation, mount.Readonly ? "ro" : "rw"],
+                Options = options,
             });
         }
         return mounts;

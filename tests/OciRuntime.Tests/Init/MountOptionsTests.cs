@@ -146,4 +146,51 @@ public sealed class MountOptionsTests
 
         Assert.Contains("sideways", exception.Message);
     }
+
+    public static TheoryData<string[], ulong, ulong> RecursiveCases => new()
+    {
+        { ["rro"], MOUNT_ATTR_RDONLY, 0 },
+        { ["rro", "rrw"], 0, MOUNT_ATTR_RDONLY },
+        { ["rrw", "rro"], MOUNT_ATTR_RDONLY, 0 },
+        { ["rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnosymfollow"], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW, 0 },
+        { ["rsuid", "rdev", "rexec", "rdiratime", "rsymfollow"], 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW },
+        // An atime word replaces the whole atime field, which the kernel then needs cleared.
+        { ["rnoatime"], MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+        { ["rstrictatime"], MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+        { ["rnoatime", "rrelatime"], MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+        { ["rnoatime", "ratime"], MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+        { ["rnorelatime"], MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+    };
+
+    [Theory]
+    [MemberData(nameof(RecursiveCases))]
+    public void Parse_RecursiveWords_BecomeMountSetattrAttributesNotFlagsOrData(string[] options, ulong set, ulong clear)
+    {
+        var parsed = MountOptions.Parse("bind", ["rbind", .. options]);
+
+        Assert.Equal(set, parsed.RecursiveAttributes.Set);
+        Assert.Equal(clear, parsed.RecursiveAttributes.Clear);
+        Assert.Equal(0UL, parsed.Flags);
+        Assert.Equal("", parsed.Data);
+    }
+
+    [Fact]
+    public void Parse_RoWithoutRro_HasNoRecursiveAttributes()
+    {
+        var parsed = MountOptions.Parse("bind", ["rbind", "ro"]);
+
+        Assert.True(parsed.RecursiveAttributes.IsEmpty);
+        Assert.Equal(MS_RDONLY, parsed.Flags);
+    }
+
+    [Fact]
+    public void KnownWords_ListRecursiveWordsOnlyWhenTheKernelCanApplyThem()
+    {
+        Assert.Contains("rro", MountOptions.KnownWords(recursiveAttributes: true));
+        Assert.Contains("rnoexec", MountOptions.KnownWords(recursiveAttributes: true));
+        Assert.DoesNotContain("rro", MountOptions.KnownWords(recursiveAttributes: false));
+        Assert.Contains("ro", MountOptions.KnownWords(recursiveAttributes: false));
+        // Every listed word must parse to something other than file system data.
+        Assert.All(MountOptions.KnownWords(recursiveAttributes: true), word => Assert.Equal("", MountOptions.Parse("tmpfs", [word]).Data));
+    }
 }

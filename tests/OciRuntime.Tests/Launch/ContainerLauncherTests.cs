@@ -120,4 +120,41 @@ public sealed class ContainerLauncherTests
             Directory.Delete(bundle, recursive: true);
         }
     }
+
+    [Fact]
+    public void TimeOffsets_NewTimeNamespace_OneTimensOffsetsLinePerClock()
+    {
+        var spec = new RuntimeSpec
+        {
+            Linux = new LinuxSpec
+            {
+                TimeOffsets = new Dictionary<string, TimeOffsetSpec>
+                {
+                    ["monotonic"] = new() { Secs = 86400, Nanosecs = 5 },
+                    ["boottime"] = new() { Secs = -10 },
+                },
+            },
+        };
+
+        var lines = ContainerLauncher.TimeOffsets(spec, CLONE_NEWTIME);
+
+        Assert.Equal("monotonic 86400 5\nboottime -10 0\n", lines);
+        Assert.Null(ContainerLauncher.TimeOffsets(new RuntimeSpec(), 0));
+    }
+
+    [Theory]
+    [InlineData("monotonic", 0u, 0)]
+    [InlineData("realtime", 0u, CLONE_NEWTIME)]
+    [InlineData("boottime", 1_000_000_000u, CLONE_NEWTIME)]
+    public void TimeOffsets_WithoutNewTimeNamespaceOrBadClock_ThrowsInvalidArgument(string clock, uint nanosecs, int unshareFlags)
+    {
+        var spec = new RuntimeSpec
+        {
+            Linux = new LinuxSpec { TimeOffsets = new Dictionary<string, TimeOffsetSpec> { [clock] = new() { Secs = 1, Nanosecs = nanosecs } } },
+        };
+
+        var exception = Assert.Throws<InvalidArgumentException>(() => ContainerLauncher.TimeOffsets(spec, unshareFlags));
+
+        Assert.Contains("timeOffsets", exception.Message);
+    }
 }

@@ -12,7 +12,7 @@ namespace CriOci.OciRuntime.Tests.Support;
 /// </summary>
 internal sealed class BusyboxBundle : IDisposable
 {
-    public static readonly string[] Applets = ["sh", "echo", "cat", "hostname", "sleep", "id", "tty", "stty", "ls"];
+    public static readonly string[] Applets = ["sh", "echo", "cat", "hostname", "sleep", "id", "tty", "stty", "ls", "uname", "true", "pwd"];
 
     public const string Hostname = "crioci-test-host";
 

@@ -486,6 +486,30 @@ public sealed class ContainerSpecBuilderTests
     }
 
     [Fact]
+    public void Build_RecursiveReadOnlyMount_AddsRro()
+    {
+        var config = Config(c => c.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = "/h/data", Readonly = true, RecursiveReadOnly = true }));
+
+        var spec = Build(config);
+
+        var mount = Assert.Single(spec.Mounts!, m => m.Destination == "/data");
+        Assert.Equal(["rbind", "rprivate", "ro", "rro"], mount.Options!);
+    }
+
+    [Theory]
+    [InlineData(false, MountPropagation.PropagationPrivate)]
+    [InlineData(true, MountPropagation.PropagationHostToContainer)]
+    [InlineData(true, MountPropagation.PropagationBidirectional)]
+    public void Build_RecursiveReadOnlyWithoutReadonlyOrPrivate_ThrowsInvalidArgument(bool readOnly, MountPropagation propagation)
+    {
+        var config = Config(c => c.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = "/h/data", Readonly = readOnly, Propagation = propagation, RecursiveReadOnly = true }));
+
+        var exception = Assert.Throws<InvalidArgumentException>(() => Build(config));
+
+        Assert.Contains("recursive_read_only", exception.Message);
+    }
+
+    [Fact]
     public void Build_CriMountsAfterDefaults_SoNoneIsHiddenByADefault()
     {
         var config = Config(c => c.Mounts.Add(new Mount { ContainerPath = "/dev/termination-log", HostPath = "/h/term" }));

@@ -90,6 +90,16 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fchdir(int fd);
 
+    public const uint STATX_TYPE = 0x1;
+
+    /// <summary>statx(2) into <paramref name="buffer"/> (a struct statx, 256 bytes, the same on every architecture).</summary>
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int statx(int dirfd, string path, int flags, uint mask, byte[] buffer);
+
+    /// <summary>getcwd(3): null with ENOENT when the directory is not reachable from this process's root.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial byte* getcwd(byte* buffer, nuint size);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int chroot(string path);
 
