@@ -62,7 +62,11 @@ internal sealed partial class SandboxManager
             var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
                 ? null
                 : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
-            await _runtime.CreateAsync(id, bundle, logPath, new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce), cancellationToken).ConfigureAwait(false);
+            var io = new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce);
+            // The pod's RuntimeClass handler runs every one of its containers.
+            await (_runtime is Handlers.RuntimeHandlerSet handlers
+                ? handlers.CreateAsync(sandbox.Record.RuntimeHandler, id, bundle, logPath, io, cancellationToken)
+                : _runtime.CreateAsync(id, bundle, logPath, io, cancellationToken)).ConfigureAwait(false);
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 
             var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,
