@@ -39,6 +39,10 @@ public sealed record RuntimeFeatures(bool RecursiveReadOnlyMounts, bool UserName
         {
             using var document = JsonDocument.Parse(featuresJson);
             var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return None;
+            }
             var rro = root.TryGetProperty("mountOptions", out var options) && options.ValueKind == JsonValueKind.Array
                 && options.EnumerateArray().Any(option => option.ValueKind == JsonValueKind.String && option.GetString() == "rro");
             var linux = root.TryGetProperty("linux", out var l) && l.ValueKind == JsonValueKind.Object ? l : default;
