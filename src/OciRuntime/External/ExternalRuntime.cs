@@ -28,10 +28,12 @@ public sealed class ExternalRuntime : IContainerRuntime
     private static readonly TimeSpan ExitPollInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MonitorExitGrace = TimeSpan.FromSeconds(2);
     private readonly ExternalRuntimeOptions _options;
+    private readonly SpecVersionAdapter _specVersion;
 
     public ExternalRuntime(ExternalRuntimeOptions options)
     {
         _options = options;
+        _specVersion = new SpecVersionAdapter(options.Binary);
         Directory.CreateDirectory(options.StateRoot);
         Directory.CreateDirectory(options.Binary.Root);
     }
@@ -48,6 +50,7 @@ public sealed class ExternalRuntime : IContainerRuntime
     public async Task<int> CreateAsync(string id, string bundle, string? logPath, MonitorIo io, CancellationToken cancellationToken)
     {
         ContainerId.Validate(id);
+        _specVersion.Adapt(bundle);
         var (syncRead, syncWrite) = ContainerRuntime.CreatePipe();
         int stage1;
         try

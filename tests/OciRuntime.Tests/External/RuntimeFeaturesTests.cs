@@ -55,3 +55,41 @@ public sealed class RuntimeFeaturesTests
         Assert.Equal(["--external", "/usr/bin/crun", "--external-root", "/run/h/root", "--", "--debug"], binary.ToMonitorArguments());
     }
 }
+
+public sealed class SpecVersionAdapterTests
+{
+    [Theory]
+    [InlineData("crun version 1.8.1\ncommit: f8a0\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX", "1.0.0")]
+    [InlineData("runc version 1.1.5+ds1\ncommit: 1.1.5\nspec: 1.0.2-dev\ngo: go1.19.8", "1.0.2-dev")]
+    [InlineData("youki 0.3", null)]
+    public void ParseSpecVersion_FromVersionOutput(string output, string? expected)
+    {
+        Assert.Equal(expected, SpecVersionAdapter.ParseSpecVersion(output));
+    }
+
+    [Fact]
+    public void Adapt_NewerBundle_IsLabelledWithTheBinarysSpec_OlderIsLeftAlone()
+    {
+        var directory = Directory.CreateTempSubdirectory("crioci-specversion-").FullName;
+        try
+        {
+            var script = Path.Combine(directory, "fake-runtime");
+            File.WriteAllText(script, "#!/bin/sh\necho 'fake version 1'\necho 'spec: 1.0.0'\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var adapter = new SpecVersionAdapter(new ExternalBinary(script, directory, []));
+            var config = Path.Combine(directory, "config.json");
+
+            File.WriteAllText(config, """{"ociVersion":"1.2.0","process":{"args":["sh"]}}""");
+            adapter.Adapt(directory);
+            Assert.Equal("""{"ociVersion":"1.0.0","process":{"args":["sh"]}}""", File.ReadAllText(config));
+
+            File.WriteAllText(config, """{"ociVersion":"1.0.2"}""");
+            adapter.Adapt(directory);
+            Assert.Equal("""{"ociVersion":"1.0.2"}""", File.ReadAllText(config));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
