@@ -31,6 +31,19 @@ internal sealed partial class CriRuntimeService
                 },
             },
         };
+        // kubelet admits pods per RuntimeClass by these features (user namespaces, rro mounts).
+        foreach (var handler in sandboxes.RuntimeHandlers)
+        {
+            response.RuntimeHandlers.Add(new RuntimeHandler
+            {
+                Name = handler.Name,
+                Features = new RuntimeHandlerFeatures
+                {
+                    RecursiveReadOnlyMounts = handler.Features.RecursiveReadOnlyMounts,
+                    UserNamespaces = handler.Features.UserNamespaces,
+                },
+            });
+        }
         if (request.Verbose)
         {
             // api.proto: verbose info is free-form, each value a JSON string; "config" as in containerd.

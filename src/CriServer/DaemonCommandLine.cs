@@ -125,6 +125,7 @@ internal static class DaemonCommandLine
             RegistryConfigDirectory = Path.GetFullPath(flags.GetValueOrDefault("--registry-config-dir") ?? file.Registries?.ConfigDir ?? DaemonOptions.DefaultRegistryConfigDirectory),
             RegistryAuthFile = Path.GetFullPath(flags.GetValueOrDefault("--registry-auth-file") ?? file.Registries?.AuthFile ?? DaemonOptions.DefaultRegistryAuthFile),
             Streaming = StreamingFrom(flags, file),
+            RuntimeHandlers = file.HandlerOptions(environment("PATH")),
         });
     }
 

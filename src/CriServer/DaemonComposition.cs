@@ -17,7 +17,10 @@ internal static class DaemonComposition
     {
         services.AddSingleton(options);
         services.AddSingleton(provider => SandboxManagerFactory.Create(
-            new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable, options.Cni),
+            new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable, options.Cni)
+            {
+                RuntimeHandlers = options.RuntimeHandlers,
+            },
             provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(provider => ImageServiceFactory.Create(
             new ImageStoreOptions(options.ImageRootDirectory, options.InsecureRegistries)

@@ -22,8 +22,16 @@ internal sealed record DaemonConfigFile(
     DaemonConfigFile.OtlpSection? Otlp = null,
     DaemonConfigFile.CniSection? Cni = null,
     DaemonConfigFile.RegistriesSection? Registries = null,
-    DaemonConfigFile.StreamingSection? Streaming = null)
+    DaemonConfigFile.StreamingSection? Streaming = null,
+    string? DefaultRuntimeHandler = null,
+    IReadOnlyDictionary<string, DaemonConfigFile.RuntimeHandlerSection>? RuntimeHandlers = null)
 {
+    /// <summary>runtimeHandlers.NAME: an external runc-compatible binary pods select with runtime_handler NAME (README.md "RuntimeClass").</summary>
+    /// <param name="Path">The binary (absolute, or a name looked up on PATH).</param>
+    /// <param name="Root">Its --root state directory; absent: &lt;state&gt;/handlers/NAME/root.</param>
+    /// <param name="ExtraArgs">Global options given before every verb.</param>
+    internal sealed record RuntimeHandlerSection(string? Path = null, string? Root = null, IReadOnlyList<string>? ExtraArgs = null);
+
     /// <summary>streaming: the exec/attach/port-forward server kubelet and crictl connect to (README.md "Streaming").</summary>
     /// <param name="Address">"ip:port" to listen on (port 0: any free port); empty turns streaming off.</param>
     /// <param name="TlsCertFile">PEM certificate: serve HTTPS (needs <paramref name="TlsKeyFile"/>).</param>
@@ -68,7 +76,35 @@ internal sealed record DaemonConfigFile(
         Otlp: new OtlpSection(Endpoint: "", Protocol: TelemetryOptions.DefaultOtlpProtocol, ServiceName: TelemetryOptions.DefaultServiceName),
         Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories),
         Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile),
-        Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress));
+        Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress),
+        DefaultRuntimeHandler: PodSandbox.Handlers.RuntimeHandlerOptions.EmbeddedName,
+        RuntimeHandlers: DetectedHandlers());
+
+    /// <summary>crun and runc as the daemon finds them on this machine's PATH (nothing to configure when they are there).</summary>
+    private static SortedDictionary<string, RuntimeHandlerSection> DetectedHandlers()
+    {
+        var detected = PodSandbox.Handlers.RuntimeHandlerOptions.Build(null, null, Environment.GetEnvironmentVariable("PATH"));
+        return new SortedDictionary<string, RuntimeHandlerSection>(
+            detected.External.ToDictionary(pair => pair.Key,
+                pair => new RuntimeHandlerSection(pair.Value.Path, detected.RootOf(pair.Key, DaemonOptions.DefaultStateDirectory), [])),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>The handlers the daemon offers: detected crun and runc, then this file's entries on top.</summary>
+    public PodSandbox.Handlers.RuntimeHandlerOptions HandlerOptions(string? searchPath)
+    {
+        try
+        {
+            return PodSandbox.Handlers.RuntimeHandlerOptions.Build(DefaultRuntimeHandler,
+                RuntimeHandlers?.ToDictionary(pair => pair.Key,
+                    pair => new PodSandbox.Handlers.ExternalHandlerOptions(pair.Value.Path ?? "", pair.Value.Root, pair.Value.ExtraArgs)),
+                searchPath);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DaemonConfigException($"config file: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>The defaults as indented JSON, ready to be saved as a config file and edited.</summary>
     public static string DefaultJson() =>
@@ -157,6 +193,25 @@ internal sealed record DaemonConfigFile(
         {
             Fail(Streaming?.TlsCertFile is null ? "streaming.tlsKeyFile" : "streaming.tlsCertFile", "a TLS certificate needs its key and a key its certificate");
         }
+        if (DefaultRuntimeHandler is { } defaultHandler && !IsHandlerName(defaultHandler))
+        {
+            Fail("defaultRuntimeHandler", $"\"{defaultHandler}\" is not a handler name (letters, digits, '-', '_', '.')");
+        }
+        foreach (var (name, handler) in RuntimeHandlers ?? new Dictionary<string, RuntimeHandlerSection>())
+        {
+            if (!IsHandlerName(name))
+            {
+                Fail("runtimeHandlers", $"\"{name}\" is not a handler name (letters, digits, '-', '_', '.')");
+            }
+            if (name == (DefaultRuntimeHandler ?? PodSandbox.Handlers.RuntimeHandlerOptions.EmbeddedName))
+            {
+                Fail($"runtimeHandlers.{name}", "is the name of the embedded runtime (defaultRuntimeHandler)");
+            }
+            if (string.IsNullOrWhiteSpace(handler.Path))
+            {
+                Fail($"runtimeHandlers.{name}", "needs a path");
+            }
+        }
         if (Otlp?.Endpoint is { Length: > 0 } endpoint && !TelemetryOptions.IsValidOtlpEndpoint(endpoint))
         {
             Fail("otlp.endpoint", $"\"{endpoint}\" is not an absolute URL such as http://127.0.0.1:4317");
@@ -166,6 +221,11 @@ internal sealed record DaemonConfigFile(
             Fail("otlp.protocol", $"\"{protocol}\" is not grpc or http/protobuf");
         }
     }
+
+    /// <summary>Handler names become directory names under the state directory: no separators, no dot-only names.</summary>
+    internal static bool IsHandlerName(string name) =>
+        name.Length is > 0 and <= 64 && name.Trim('.').Length > 0
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     public static LogLevel? ParseLogLevel(string level) =>
         Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(level, out _)

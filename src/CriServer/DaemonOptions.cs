@@ -28,6 +28,9 @@ internal sealed record DaemonOptions(
     /// <summary>The exec/attach/port-forward server: listen address and optional TLS.</summary>
     public Streaming.StreamingListenerOptions Streaming { get; init; } = CriServer.Streaming.StreamingListenerOptions.Default;
 
+    /// <summary>RuntimeClass handlers: the embedded runtime's name and the external runc-compatible binaries.</summary>
+    public PodSandbox.Handlers.RuntimeHandlerOptions RuntimeHandlers { get; init; } = PodSandbox.Handlers.RuntimeHandlerOptions.EmbeddedOnly;
+
     public const string DefaultRegistryConfigDirectory = "/etc/crioci/certs.d";
     public const string DefaultRegistryAuthFile = "/etc/crioci/auth.json";
     public const string DefaultSocketPath = "/run/crioci/crioci.sock";

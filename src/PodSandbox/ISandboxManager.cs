@@ -10,6 +10,9 @@ namespace CriOci.PodSandbox;
 /// </summary>
 public interface ISandboxManager : IDisposable
 {
+    /// <summary>The RuntimeClass handlers pods may name, the default (embedded) one first, with what each supports.</summary>
+    IReadOnlyList<Handlers.RuntimeHandlerInfo> RuntimeHandlers => [new Handlers.RuntimeHandlerInfo("", OciRuntime.External.RuntimeFeatures.None)];
+
     /// <summary>Creates the pod's namespaces and files; returns the new pod ID.</summary>
     Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler, CancellationToken cancellationToken);
 

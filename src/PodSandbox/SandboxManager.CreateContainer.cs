@@ -69,8 +69,12 @@ internal sealed partial class SandboxManager
             var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
                 ? null
                 : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
+            var io = new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce);
             using var createSpan = RuntimeSpans.Start("runtime.create", id);
-            await _runtime.CreateAsync(id, bundle, logPath, new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce), cancellationToken).ConfigureAwait(false);
+            // The pod's RuntimeClass handler runs every one of its containers.
+            await (_runtime is Handlers.RuntimeHandlerSet handlers
+                ? handlers.CreateAsync(sandbox.Record.RuntimeHandler, id, bundle, logPath, io, cancellationToken)
+                : _runtime.CreateAsync(id, bundle, logPath, io, cancellationToken)).ConfigureAwait(false);
             createSpan?.Dispose();
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 

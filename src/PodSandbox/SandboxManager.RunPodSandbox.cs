@@ -17,9 +17,13 @@ internal sealed partial class SandboxManager
         {
             throw new InvalidArgumentException("config.metadata: name, namespace and uid are required");
         }
-        if (!string.IsNullOrEmpty(runtimeHandler))
+        if (_runtime is Handlers.RuntimeHandlerSet handlers)
         {
-            throw new InvalidArgumentException($"runtime_handler {runtimeHandler} is not configured");
+            handlers.Check(runtimeHandler);
+        }
+        else if (!string.IsNullOrEmpty(runtimeHandler))
+        {
+            throw new InvalidArgumentException($"runtime_handler \"{runtimeHandler}\" is not configured");
         }
         _securityModules.CheckSELinux(config.Linux?.SecurityContext?.SelinuxOptions, "config.linux.security_context.selinux_options");
         var id = NewId();

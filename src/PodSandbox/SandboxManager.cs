@@ -88,6 +88,9 @@ internal sealed partial class SandboxManager : ISandboxManager
         return matches.Count == 1 ? matches[0] : null;
     }
 
+    public IReadOnlyList<Handlers.RuntimeHandlerInfo> RuntimeHandlers =>
+        _runtime is Handlers.RuntimeHandlerSet handlers ? handlers.Handlers : [new Handlers.RuntimeHandlerInfo("", OciRuntime.External.RuntimeFeatures.None)];
+
     public bool IsImageInUse(string imageId) =>
         _containers.Values.Any(c => c.Record.ImageId == imageId || c.Record.VolumeImageIds?.Contains(imageId) == true);
 

@@ -11,6 +11,9 @@ namespace CriOci.PodSandbox;
 /// <param name="Cni">Where the CNI configs and plugins are; null: the standard places (<see cref="CniOptions.Default"/>).</param>
 public sealed record SandboxManagerOptions(string RootDirectory, string StateDirectory, string RuntimeExecutable, CniOptions? Cni = null)
 {
+    /// <summary>The RuntimeClass handlers: the embedded runtime and external runc-compatible binaries.</summary>
+    public Handlers.RuntimeHandlerOptions RuntimeHandlers { get; init; } = Handlers.RuntimeHandlerOptions.EmbeddedOnly;
+
     /// <summary>The embedded runtime's own state (one directory per container) inside the state directory.</summary>
     public string RuntimeStateRoot => Path.Combine(StateDirectory, "runtime");
 
@@ -23,7 +26,9 @@ public static class SandboxManagerFactory
     public static ISandboxManager Create(SandboxManagerOptions options, ILoggerFactory loggerFactory)
     {
         var mounter = new Mounter();
-        var runtime = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot));
+        var runtime = Handlers.RuntimeHandlerSet.Create(options.RuntimeHandlers,
+            new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot)),
+            options.RuntimeExecutable, options.StateDirectory);
         var logger = loggerFactory.CreateLogger<SandboxManager>();
         var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
         options = options with { PodCgroupHierarchy = options.PodCgroupHierarchy ?? OciRuntime.Cgroups.CgroupHierarchy.Detect() };

@@ -3,7 +3,7 @@ using CriOci.OciRuntime.Monitor;
 
 namespace CriOci.OciRuntime.Cli;
 
-/// <summary>`monitor --root R --id ID --bundle B [--log FILE] [--stdin [--stdin-once]] --sync-fd N`: internal, see <see cref="ContainerMonitor"/>.</summary>
+/// <summary>`monitor --root R --id ID --bundle B [--log FILE] [--stdin [--stdin-once]] --sync-fd N [--external BINARY --external-root DIR -- GLOBAL-ARGS...]`: internal, see <see cref="ContainerMonitor"/>.</summary>
 internal static class MonitorCommand
 {
     public static int Run(CliArguments args, string self)
@@ -15,7 +15,8 @@ internal static class MonitorCommand
             args.Flag("log"),
             int.Parse(args.Flag("sync-fd") ?? throw new CliException("monitor needs --sync-fd"), CultureInfo.InvariantCulture),
             Stdin: args.Switch("stdin"),
-            StdinOnce: args.Switch("stdin-once"));
+            StdinOnce: args.Switch("stdin-once"),
+            External: External.ExternalBinary.FromMonitorArguments(args.Flag("external"), args.Flag("external-root"), args.Positional));
         // --detached: the caller started us in our own session (see MonitorReaper); a monitor
         // started from a terminal first detaches into one.
         return args.Switch("detached") ? ContainerMonitor.Run(arguments, self) : ContainerMonitor.Detach(arguments, self);

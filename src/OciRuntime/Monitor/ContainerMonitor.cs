@@ -10,7 +10,9 @@ namespace CriOci.OciRuntime.Monitor;
 /// <summary>What a monitor is started with.</summary>
 /// <param name="Stdin">Give the container a stdin pipe that attach clients write to (else /dev/null).</param>
 /// <param name="StdinOnce">Close that stdin when the first client that wrote to it detaches.</param>
-public sealed record MonitorArguments(string StateRoot, string Id, string Bundle, string? LogPath, int SyncFd, bool Stdin = false, bool StdinOnce = false);
+/// <param name="External">Create the container with this runc-compatible binary instead of the embedded runtime (a RuntimeClass handler).</param>
+public sealed record MonitorArguments(string StateRoot, string Id, string Bundle, string? LogPath, int SyncFd, bool Stdin = false, bool StdinOnce = false,
+    External.ExternalBinary? External = null);
 
 /// <summary>
 /// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container,
@@ -52,6 +54,10 @@ public static class ContainerMonitor
             {
                 args.Add("--stdin-once");
             }
+            if (arguments.External is { } external)
+            {
+                args.AddRange(external.ToMonitorArguments());
+            }
             ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, args, ["PATH=" + Spec.SpecDefaults.DefaultPath],
                 [devNull, devNull, devNull, arguments.SyncFd], NewSession: true));
             return 0;
@@ -87,7 +93,9 @@ public static class ContainerMonitor
             {
                 log = CriLogWriter.Open(arguments.LogPath);
             }
-            state = ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit, runtimeExecutable, monitored: true);
+            state = arguments.External is { } external
+                ? External.ExternalCreate.Create(external, arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit)
+                : ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit, runtimeExecutable, monitored: true);
             try
             {
                 input = stdio.TakeOver();
@@ -97,6 +105,10 @@ public static class ContainerMonitor
             {
                 LibC.kill(state.InitPid, Signals.SIGKILL);
                 LibC.waitpid(state.InitPid, out _, 0);
+                if (arguments.External is { } externalBinary)
+                {
+                    External.ExternalCommand.Run(externalBinary.Command("delete", "--force", arguments.Id));
+                }
                 if (state.CgroupPath is { } cgroupPath)
                 {
                     new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
