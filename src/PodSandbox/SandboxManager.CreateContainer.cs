@@ -55,7 +55,8 @@ internal sealed partial class SandboxManager
 
             var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
-            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile));
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile,
+                PidNamespacePath: PidNamespaceToJoin(podId, sandbox, config)));
             CreateMountSources(spec);
             AtomicFile.WriteAllBytes(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
 

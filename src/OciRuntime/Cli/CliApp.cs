@@ -44,6 +44,7 @@ public static class CliApp
                 "init" => InitCommand.Run(local),
                 "exec-init" => ExecInitCommand.Run(local),
                 "monitor" => MonitorCommand.Run(local, self),
+                Infra.PodInfra.Verb => PodInfraCommand.Run(local, self),
                 "create" => CreateCommand.Run(root, local, self),
                 "start" => StartCommand.Run(Runtime(root, self), local),
                 "state" => StateCommand.Run(Runtime(root, self), local),

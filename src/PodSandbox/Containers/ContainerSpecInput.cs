@@ -12,4 +12,5 @@ public sealed record ContainerSpecInput(
     SandboxRecord Sandbox,
     ContainerImage Image,
     ResolvedUser User,
-    SeccompSpec? LocalhostSeccompProfile = null);
+    SeccompSpec? LocalhostSeccompProfile = null,
+    string? PidNamespacePath = null);
