@@ -3,7 +3,7 @@ using CriOci.OciRuntime.Infra;
 
 namespace CriOci.OciRuntime.Cli;
 
-/// <summary>`pod-infra --sync-fd N [--netns P] [--ipcns P] [--utsns P]` or `pod-infra --detached`: internal, see <see cref="PodInfra"/>.</summary>
+/// <summary>`pod-infra --sync-fd N --pod DIR [--netns P] [--ipcns P] [--utsns P]` or `pod-infra --detached --pod DIR`: internal, see <see cref="PodInfra"/>.</summary>
 internal static class PodInfraCommand
 {
     public static int Run(CliArguments args, string self)
@@ -13,6 +13,7 @@ internal static class PodInfraCommand
             return PodInfraReaper.Run();
         }
         var syncFd = int.Parse(args.Flag("sync-fd") ?? throw new CliException("pod-infra needs --sync-fd"), CultureInfo.InvariantCulture);
-        return PodInfra.Detach(self, new PodInfraNamespaces(args.Flag("netns"), args.Flag("ipcns"), args.Flag("utsns")), syncFd);
+        return PodInfra.Detach(self, new PodInfraNamespaces(args.Flag("netns"), args.Flag("ipcns"), args.Flag("utsns"),
+            args.Flag("pod") ?? throw new CliException("pod-infra needs --pod")), syncFd);
     }
 }

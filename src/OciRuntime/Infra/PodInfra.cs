@@ -19,7 +19,8 @@ public sealed record PodInfraProcess(int Pid, ulong StartTime)
 }
 
 /// <summary>The pod's pinned namespaces the reaper sits in (null: the host's); its PID namespace is always new.</summary>
-public sealed record PodInfraNamespaces(string? Network, string? Ipc, string? Uts)
+/// <param name="PodDirectory">The pod's state directory: only shown on the reaper's command line, so ps (and leak checks) tell whose it is.</param>
+public sealed record PodInfraNamespaces(string? Network, string? Ipc, string? Uts, string PodDirectory)
 {
     internal static readonly (string Flag, int CloneFlag)[] Kinds =
     [
@@ -54,7 +55,7 @@ public static class PodInfra
         int stage1;
         try
         {
-            var args = new List<string> { runtimeExecutable, Verb, "--sync-fd", "3" };
+            var args = new List<string> { runtimeExecutable, Verb, "--sync-fd", "3", "--pod", namespaces.PodDirectory };
             foreach (var (flag, _, path) in namespaces.Present())
             {
                 args.AddRange(["--" + flag, path]);
@@ -110,8 +111,10 @@ public static class PodInfra
         var devNull = -1;
         try
         {
+            // The reaper must not inherit the report pipe: the daemon reads it to its end.
+            SyncPipe.SetCloseOnExec(syncFd);
             devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
-            var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, [runtimeExecutable, Verb, "--detached"],
+            var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, [runtimeExecutable, Verb, "--detached", "--pod", namespaces.PodDirectory],
                 ["PATH=" + Spec.SpecDefaults.DefaultPath], [devNull, devNull, devNull], joins,
                 UnshareFlags: LibC.CLONE_NEWPID, NewSession: true));
             SyncPipe.Send(syncFd, SyncPipe.Ready, pid.ToString(CultureInfo.InvariantCulture));
