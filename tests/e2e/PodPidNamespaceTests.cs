@@ -87,7 +87,7 @@ public sealed class PodPidNamespaceTests(RegistryFixture registry) : IAsyncLifet
 
         Assert.Contains("sleep 3602", seenByFirst);
         Assert.Contains("sleep 3601", seenBySecond);
-        Assert.Contains("pod-infra --detached", await ExecAsync(first, "cat", "/proc/1/cmdline"));
+        Assert.Contains("pod-infra\0--detached\0", await ExecAsync(first, "cat", "/proc/1/cmdline"));
         var (infraPid, startTime) = InfraOf(podId);
         Assert.Equal(startTime, HostInspection.StartTimeOf(infraPid));
     }
