@@ -61,7 +61,8 @@ internal sealed partial class SandboxManager
             var user = UserResolver.Resolve(rootfs, config.Linux?.SecurityContext, image.User);
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
             var imageVolumeSources = ImageVolumes.Mount(_mounter, bundle, config, imageVolumes, rollback);
-            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile, imageVolumeSources));
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile,
+                imageVolumeSources, PidNamespaceToJoin(podId, sandbox, config)));
             CreateMountSources(spec);
             AtomicFile.ReplaceVolatile(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
             specSpan?.Dispose();

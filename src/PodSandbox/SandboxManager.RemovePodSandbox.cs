@@ -23,6 +23,7 @@ internal sealed partial class SandboxManager
         {
             return;
         }
+        await StopPodInfraAsync(id, sandbox.Record.Infra).ConfigureAwait(false);
         await ReleaseNetworkAsync(id).ConfigureAwait(false);
         ReleaseSandboxResources(id);
         _sandboxStore.Delete(id);

@@ -39,6 +39,8 @@ internal sealed partial class SandboxManager
             var hostNetwork = namespaceOptions?.Network == NamespaceMode.Node;
             var hostIpc = namespaceOptions?.Ipc == NamespaceMode.Node;
             var hostname = SandboxFiles.Hostname(config);
+            var sysctls = config.Linux?.Sysctls ?? [];
+            PodSysctls.Validate(sysctls, hostNetwork, hostIpc);
             // The persistent directory comes before anything is acquired: a daemon killed from here
             // on leaves an incomplete record, which the next start finds and undoes (Recover);
             // pins made with no record beside them would be found by nobody.
@@ -67,6 +69,7 @@ internal sealed partial class SandboxManager
                     [.. config.PortMappings], config.DnsConfig, config.Annotations), networkCache, CancellationToken.None).ConfigureAwait(false);
                 podIps = attachment.Ips;
             }
+            PodSysctls.Apply(sysctls, pins.Network, pins.Ipc);
 
             var shm = hostIpc ? "/dev/shm" : Path.Combine(state, "shm");
             if (!hostIpc)
@@ -76,9 +79,11 @@ internal sealed partial class SandboxManager
                 rollback.Push("unmount shm", () => _mounter.Unmount(shm));
             }
 
+            var infra = await StartPodInfraAsync(id, config, pins, rollback).ConfigureAwait(false);
+
             var record = new SandboxRecord(id, DateTimeOffset.UtcNow, Ready: true, runtimeHandler,
                 pins.Network, pins.Ipc, pins.Uts, shm,
-                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"), podIps);
+                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"), podIps, infra);
             SandboxFiles.WriteHostname(record.HostnameFile, hostNetwork ? Environment.MachineName : hostname);
             SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork, podIps?.FirstOrDefault());
             SandboxFiles.WriteResolvConf(record.ResolvConfFile, config.DnsConfig);

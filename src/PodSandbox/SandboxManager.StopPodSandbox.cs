@@ -20,6 +20,8 @@ internal sealed partial class SandboxManager
         {
             return;
         }
+        // After the containers, before the netns pin goes: the reaper sits in the pod's netns.
+        await StopPodInfraAsync(id, sandbox.Record.Infra).ConfigureAwait(false);
         // The network goes with the pod's stop, as the CRI asks ("reclaims network resources"):
         // CNI DEL while the netns is still pinned. A failed DEL fails the stop, so kubelet retries
         // it; the cache stays until DEL succeeds.

@@ -24,6 +24,7 @@ internal sealed partial class SandboxManager : ISandboxManager
     private readonly INamespacePinner _pinner;
     private readonly IMounter _mounter;
     private readonly ICniInvoker _cni;
+    private readonly Sandboxes.IPodInfra _infra;
     private readonly ILogger _logger;
     private readonly RecordDirectory<SandboxRecord, PodSandboxConfig> _sandboxStore;
     private readonly RecordDirectory<ContainerRecord, ContainerConfig> _containerStore;
@@ -36,8 +37,10 @@ internal sealed partial class SandboxManager : ISandboxManager
     /// <summary>Read once: whether AppArmor and SELinux are enabled does not change while the node runs.</summary>
     private readonly Containers.LinuxSecurityModules _securityModules = Containers.LinuxSecurityModules.Detect();
 
-    public SandboxManager(SandboxManagerOptions options, IContainerRuntime runtime, INamespacePinner pinner, IMounter mounter, ICniInvoker cni, ILogger logger)
+    public SandboxManager(SandboxManagerOptions options, IContainerRuntime runtime, INamespacePinner pinner, IMounter mounter, ICniInvoker cni, ILogger logger,
+        Sandboxes.IPodInfra? infra = null)
     {
+        _infra = infra ?? new Sandboxes.PodInfraLauncher(options.RuntimeExecutable);
         _options = options;
         _runtime = runtime;
         _pinner = pinner;
@@ -144,6 +147,7 @@ internal sealed partial class SandboxManager : ISandboxManager
             Log.RemovingIncomplete(_logger, "pod sandbox", id);
             try
             {
+                await StopPodInfraAsync(id, recorded: null).ConfigureAwait(false);
                 await ReleaseNetworkAsync(id).ConfigureAwait(false);
                 ReleaseSandboxResources(id);
                 _sandboxStore.Delete(id);

@@ -136,7 +136,7 @@ public sealed class SandboxManagerTests : IDisposable
         {
             SecurityContext = new LinuxSandboxSecurityContext
             {
-                NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Ipc = NamespaceMode.Node },
+                NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Ipc = NamespaceMode.Node, Pid = NamespaceMode.Container },
             },
         });
 

@@ -161,6 +161,10 @@ public static class BadRequestTable
             RunPod(p => p.PortMappings.Add(new PortMapping { Protocol = (Protocol)InvalidEnum, ContainerPort = 80, HostPort = 18080 })));
         yield return Row(rpc, "config.linux.cgroup_parent climbing out", InvalidArgument, "config.linux.cgroup_parent",
             RunPod(p => p.Linux = new LinuxPodSandboxConfig { CgroupParent = "/kubepods/../../../escape" }));
+        yield return Row(rpc, "config.linux.sysctls not namespaced", InvalidArgument, "kernel.pid_max",
+            RunPod(p => p.Linux = new LinuxPodSandboxConfig { Sysctls = { ["kernel.pid_max"] = "65536" } }));
+        yield return Row(rpc, "config.linux.sysctls climbing out of /proc/sys/net", InvalidArgument, "net/../kernel/pid_max",
+            RunPod(p => p.Linux = new LinuxPodSandboxConfig { Sysctls = { ["net/../kernel/pid_max"] = "1" } }));
         yield return Row(rpc, "message over 16 MiB", ResourceExhausted, null,
             RunPod(p => p.Annotations["huge"] = SeventeenMebibytes));
     }

@@ -49,6 +49,7 @@ public static class CliApp
             return verbName switch
             {
                 "monitor" => MonitorCommand.Run(local, self),
+                Infra.PodInfra.Verb => PodInfraCommand.Run(local, self),
                 "create" => CreateCommand.Run(root, local, self),
                 "start" => StartCommand.Run(Runtime(root, self), local),
                 "state" => StateCommand.Run(Runtime(root, self), local),

@@ -85,9 +85,12 @@ public static class ContainerMonitor
         ContainerStateFile state;
         ContainerInput input;
         AttachServer attach;
+        var ownPidNamespace = true;
         try
         {
-            var terminal = ContainerLauncher.LoadSpec(Path.GetFullPath(arguments.Bundle)).Process?.Terminal == true;
+            var spec = ContainerLauncher.LoadSpec(Path.GetFullPath(arguments.Bundle));
+            var terminal = spec.Process?.Terminal == true;
+            ownPidNamespace = spec.Linux?.Namespaces?.Any(n => n?.Type == "pid" && string.IsNullOrEmpty(n.Path)) == true;
             stdio = MonitorStdio.Open(terminal, arguments.Stdin);
             if (arguments.LogPath is not null)
             {
@@ -144,6 +147,10 @@ public static class ContainerMonitor
             pumps.Add(StartPump(stdio.StderrRead, log is null ? null : new CriLogStream(log, "stderr"), attach, AttachFrameKind.Stderr));
         }
         var (exitCode, signal) = WaitForInit(state.InitPid);
+        if (!ownPidNamespace)
+        {
+            KillLeftovers(state);
+        }
         // Output still in the pipes belongs before the exit record; processes that outlived
         // the init (only possible without a private PID namespace) must not hold us forever.
         foreach (var pump in pumps)
@@ -178,6 +185,30 @@ public static class ContainerMonitor
         catch (IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// In a shared (pod, target or host) PID namespace the init's exit kills nothing else: the
+    /// container's other processes would live on, re-parented to the namespace's reaper. They
+    /// are the container's, so they go with it (runc kills the cgroup's processes the same way).
+    /// </summary>
+    private static void KillLeftovers(ContainerStateFile state)
+    {
+        if (state.CgroupPath is null)
+        {
+            return;
+        }
+        try
+        {
+            foreach (var pid in new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), state.CgroupPath).Pids())
+            {
+                LibC.kill(pid, Signals.SIGKILL);
+            }
+        }
+        catch (IOException)
+        {
+            // The cgroup is gone already: so are its processes.
         }
     }
 

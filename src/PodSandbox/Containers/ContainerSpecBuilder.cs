@@ -40,7 +40,7 @@ public static class ContainerSpecBuilder
                 OomScoreAdj = config.Linux?.Resources is { } resources && resources.OomScoreAdj != 0 ? (int)resources.OomScoreAdj : null,
             },
             Root = new RootSpec { Path = RootfsDirectory, Readonly = security?.ReadonlyRootfs == true },
-            Hostname = hostNetwork ? null : NonEmpty(input.SandboxConfig.Hostname) ?? input.SandboxConfig.Metadata?.Name,
+            Hostname = hostNetwork ? null : Sandboxes.SandboxFiles.Hostname(input.SandboxConfig),
             Mounts = BuildMounts(input, privileged),
             Annotations = BuildAnnotations(input),
             Linux = new LinuxSpec
@@ -48,7 +48,7 @@ public static class ContainerSpecBuilder
                 Namespaces = BuildNamespaces(input),
                 MaskedPaths = privileged ? [] : security?.MaskedPaths is { Count: > 0 } masked ? masked : SpecDefaults.MaskedPaths,
                 ReadonlyPaths = privileged ? [] : security?.ReadonlyPaths is { Count: > 0 } readOnly ? readOnly : SpecDefaults.ReadonlyPaths,
-                Sysctl = input.SandboxConfig.Linux?.Sysctls is { Count: > 0 } sysctls ? new Dictionary<string, string>(sysctls) : null,
+                // No sysctls: the pod's are written into its namespaces at RunPodSandbox (PodSysctls).
                 CgroupsPath = CgroupsPath(input),
                 Resources = BuildResources(config.Linux?.Resources, privileged),
                 Seccomp = BuildSeccomp(security, privileged, capabilities, input.LocalhostSeccompProfile),
@@ -170,11 +170,12 @@ public static class ContainerSpecBuilder
         var namespaces = new List<NamespaceSpec> { new() { Type = "mount" } };
         if (pidMode != NamespaceMode.Node)
         {
-            if (pidMode is NamespaceMode.Pod or NamespaceMode.Target)
-            {
-                throw new InvalidArgumentException($"pid namespace mode {pidMode} is not supported yet");
-            }
-            namespaces.Add(new NamespaceSpec { Type = "pid" });
+            // POD and TARGET join an existing namespace: the pod's reaper's or the target
+            // container's, found by the caller (the init is then not PID 1 there).
+            var joined = pidMode is NamespaceMode.Pod or NamespaceMode.Target
+                ? input.PidNamespacePath ?? throw new InvalidArgumentException($"pid namespace mode {pidMode} needs the namespace to join")
+                : null;
+            namespaces.Add(new NamespaceSpec { Type = "pid", Path = joined });
         }
         if (input.Sandbox.NetworkNamespace is { } network)
         {

@@ -14,4 +14,5 @@ public sealed record ContainerSpecInput(
     ContainerImage Image,
     ResolvedUser User,
     SeccompSpec? LocalhostSeccompProfile = null,
-    IReadOnlyDictionary<string, string>? ImageVolumeSources = null);
+    IReadOnlyDictionary<string, string>? ImageVolumeSources = null,
+    string? PidNamespacePath = null);

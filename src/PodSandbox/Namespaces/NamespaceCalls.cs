@@ -30,9 +30,12 @@ internal static partial class NamespaceCalls
     public static int ThreadId() => gettid();
 
     /// <summary>Moves the calling thread (only) into the network namespace pinned at <paramref name="path"/>.</summary>
-    public static void EnterNetworkNamespace(string path)
+    public static void EnterNetworkNamespace(string path) => EnterNamespace(path, CloneFlags.Network);
+
+    /// <summary>Moves the calling thread (only) into the namespace of kind <paramref name="cloneFlag"/> pinned at <paramref name="path"/>.</summary>
+    public static void EnterNamespace(string path, int cloneFlag)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-        Errno.Check(setns((int)handle.DangerousGetHandle(), CloneFlags.Network), "setns", path);
+        Errno.Check(setns((int)handle.DangerousGetHandle(), cloneFlag), "setns", path);
     }
 }

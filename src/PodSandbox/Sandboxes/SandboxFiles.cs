@@ -12,8 +12,23 @@ internal static class SandboxFiles
 {
     public const string HostResolvConf = "/etc/resolv.conf";
 
-    public static string Hostname(PodSandboxConfig config) =>
-        string.IsNullOrEmpty(config.Hostname) ? config.Metadata.Name : config.Hostname;
+    /// <summary>The longest hostname sethostname(2) and DNS labels accept.</summary>
+    public const int MaxHostnameLength = 63;
+
+    /// <summary>
+    /// The pod's hostname: the one kubelet sends, else the pod's name cut as kubelet cuts it
+    /// (truncatePodHostnameIfNeeded: 63 characters, trailing '-' and '.' removed), since a pod
+    /// name may be up to 253 characters long and sethostname refuses more than 64.
+    /// </summary>
+    public static string Hostname(PodSandboxConfig config)
+    {
+        if (!string.IsNullOrEmpty(config.Hostname))
+        {
+            return config.Hostname;
+        }
+        var name = config.Metadata?.Name ?? "";
+        return name.Length <= MaxHostnameLength ? name : name[..MaxHostnameLength].TrimEnd('-', '.');
+    }
 
     public static void WriteHostname(string path, string hostname) => AtomicFile.ReplaceVolatileText(path, hostname + "\n");
 

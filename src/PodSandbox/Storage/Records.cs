@@ -2,6 +2,7 @@ namespace CriOci.PodSandbox.Storage;
 
 /// <summary>A pod as persisted in sandbox.json; its CRI config is stored beside it as config.pb.</summary>
 /// <param name="PodIps">The pod's addresses from CNI ADD, IPv4 first; null for hostNetwork pods and records written before CNI.</param>
+/// <param name="Infra">The reaper that is PID 1 of the pod's shared PID namespace; null unless the pod's PID mode is POD.</param>
 public sealed record SandboxRecord(
     string Id,
     DateTimeOffset CreatedAt,
@@ -14,7 +15,8 @@ public sealed record SandboxRecord(
     string HostnameFile,
     string HostsFile,
     string ResolvConfFile,
-    IReadOnlyList<string>? PodIps = null);
+    IReadOnlyList<string>? PodIps = null,
+    OciRuntime.Infra.PodInfraProcess? Infra = null);
 
 /// <summary>A container as persisted in container.json; its CRI config is stored beside it as config.pb.</summary>
 /// <param name="User">The identity its process was given, for ContainerStatus; null in records written before it was kept.</param>

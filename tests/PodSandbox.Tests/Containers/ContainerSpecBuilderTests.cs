@@ -55,9 +55,9 @@ public sealed class ContainerSpecBuilderTests
         Env: ["PATH=/usr/bin:/bin", "IMAGE_ONLY=1"], Entrypoint: [], Cmd: ["sh"], workingDir, StopSignal: null);
 
     private static RuntimeSpec Build(ContainerConfig? config = null, SandboxRecord? sandbox = null, ContainerImage? image = null,
-        PodSandboxConfig? podConfig = null, ResolvedUser? user = null) =>
+        PodSandboxConfig? podConfig = null, ResolvedUser? user = null, string? pidNamespacePath = null) =>
         ContainerSpecBuilder.Build(new ContainerSpecInput("c1", config ?? Config(), podConfig ?? PodConfig(),
-            sandbox ?? Sandbox(), image ?? Image(), user ?? new ResolvedUser(0, 0, [])));
+            sandbox ?? Sandbox(), image ?? Image(), user ?? new ResolvedUser(0, 0, []), PidNamespacePath: pidNamespacePath));
 
     private static MountSpec MountAt(RuntimeSpec spec, string destination) => spec.Mounts!.Single(m => m.Destination == destination);
 
@@ -374,7 +374,20 @@ public sealed class ContainerSpecBuilderTests
     [Theory]
     [InlineData(NamespaceMode.Pod)]
     [InlineData(NamespaceMode.Target)]
-    public void Build_PidModeNotSupported_ThrowsInvalidArgument(NamespaceMode mode)
+    public void Build_PidModePodOrTarget_JoinsTheGivenPidNamespace(NamespaceMode mode)
+    {
+        var config = Config(c => c.Linux.SecurityContext.NamespaceOptions = new NamespaceOption { Pid = mode, TargetId = "other" });
+
+        var spec = Build(config, pidNamespacePath: "/proc/42/ns/pid");
+
+        var pid = Assert.Single(spec.Linux!.Namespaces!, n => n.Type == "pid");
+        Assert.Equal("/proc/42/ns/pid", pid.Path);
+    }
+
+    [Theory]
+    [InlineData(NamespaceMode.Pod)]
+    [InlineData(NamespaceMode.Target)]
+    public void Build_PidModePodOrTargetWithoutNamespace_ThrowsInvalidArgument(NamespaceMode mode)
     {
         var config = Config(c => c.Linux.SecurityContext.NamespaceOptions = new NamespaceOption { Pid = mode });
 
@@ -395,7 +408,19 @@ public sealed class ContainerSpecBuilderTests
     }
 
     [Fact]
-    public void Build_PodSysctls_AreCopied()
+    public void Build_LongPodNameWithoutHostname_HostnameCutAsKubeletDoes()
+    {
+        var pod = PodConfig();
+        pod.Hostname = "";
+        pod.Metadata.Name = new string('a', 61) + "-.bbbbbbbbbb";
+
+        var spec = Build(podConfig: pod);
+
+        Assert.Equal(new string('a', 61), spec.Hostname);
+    }
+
+    [Fact]
+    public void Build_PodSysctls_AreNotInTheContainerSpec()
     {
         var pod = PodConfig();
         pod.Linux = new LinuxPodSandboxConfig();
@@ -403,8 +428,8 @@ public sealed class ContainerSpecBuilderTests
 
         var spec = Build(podConfig: pod);
 
-        Assert.Equal("0", spec.Linux!.Sysctl!["net.ipv4.ip_unprivileged_port_start"]);
-        Assert.Null(Build().Linux!.Sysctl);
+        // RunPodSandbox wrote them into the pod's namespaces (PodSysctls).
+        Assert.Null(spec.Linux!.Sysctl);
     }
 
     // ---- mounts

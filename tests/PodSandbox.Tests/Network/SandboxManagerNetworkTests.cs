@@ -75,7 +75,7 @@ public sealed class SandboxManagerNetworkTests : IDisposable
         var manager = NewManager();
         var config = PodConfig(c => c.Linux = new LinuxPodSandboxConfig
         {
-            SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node } },
+            SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Container } },
         });
 
         var id = await manager.RunPodSandboxAsync(config, "", CancellationToken.None);
