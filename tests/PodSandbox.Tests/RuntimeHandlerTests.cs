@@ -12,6 +12,8 @@ namespace CriOci.PodSandbox.Tests;
 /// </summary>
 public sealed class RuntimeHandlerTests : IDisposable
 {
+    private static readonly IReadOnlyDictionary<int, ContainerImage> NoImageVolumes = new Dictionary<int, ContainerImage>();
+
     private readonly string _temp = Directory.CreateTempSubdirectory("crioci-handlers-").FullName;
     private readonly CallLog _embeddedLog = new();
     private readonly CallLog _externalLog = new();
@@ -87,8 +89,8 @@ public sealed class RuntimeHandlerTests : IDisposable
         {
             podOnExternal = await manager.RunPodSandboxAsync(Pod("ext"), "fast", CancellationToken.None);
             var podOnEmbedded = await manager.RunPodSandboxAsync(Pod("emb"), "", CancellationToken.None);
-            onExternal = await manager.CreateContainerAsync(podOnExternal, Container("a"), Pod("ext"), Image(), CancellationToken.None);
-            onEmbedded = await manager.CreateContainerAsync(podOnEmbedded, Container("b"), Pod("emb"), Image(), CancellationToken.None);
+            onExternal = await manager.CreateContainerAsync(podOnExternal, Container("a"), Pod("ext"), Image(), NoImageVolumes, CancellationToken.None);
+            onEmbedded = await manager.CreateContainerAsync(podOnEmbedded, Container("b"), Pod("emb"), Image(), NoImageVolumes, CancellationToken.None);
             await manager.StartContainerAsync(onExternal, CancellationToken.None);
         }
         Assert.Equal([$"Create {onExternal}", $"Start {onExternal}"], _externalLog.Calls);

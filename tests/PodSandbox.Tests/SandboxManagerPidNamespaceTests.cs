@@ -9,6 +9,8 @@ namespace CriOci.PodSandbox.Tests;
 /// <summary>PID namespace modes POD and TARGET and pod sysctl validation, through SandboxManager with fakes.</summary>
 public sealed class SandboxManagerPidNamespaceTests : IDisposable
 {
+    private static readonly IReadOnlyDictionary<int, ContainerImage> NoImageVolumes = new Dictionary<int, ContainerImage>();
+
     private readonly string _temp = Directory.CreateTempSubdirectory("crioci-pidns-").FullName;
     private readonly SandboxManagerOptions _options;
     private readonly CallLog _log = new();
@@ -75,7 +77,7 @@ public sealed class SandboxManagerPidNamespaceTests : IDisposable
         var ns = Path.Combine(PodState(pod), "ns");
         Assert.Contains($"StartInfra {ns}/net {ns}/ipc {ns}/uts", _log.Calls);
         Assert.Equal($"{FakePodInfra.Self.Pid} {FakePodInfra.Self.StartTime}", File.ReadAllText(Path.Combine(PodState(pod), "infra")));
-        var container = await NewManager().CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Pod), PodConfig(NamespaceMode.Pod), Image(), CancellationToken.None);
+        var container = await NewManager().CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Pod), PodConfig(NamespaceMode.Pod), Image(), NoImageVolumes, CancellationToken.None);
         Assert.Equal($"/proc/{FakePodInfra.Self.Pid}/ns/pid", PidPath(SpecOf(container)));
     }
 
@@ -85,12 +87,12 @@ public sealed class SandboxManagerPidNamespaceTests : IDisposable
         var manager = NewManager();
 
         var pod = await manager.RunPodSandboxAsync(PodConfig(NamespaceMode.Container), "", CancellationToken.None);
-        var container = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Container), PodConfig(NamespaceMode.Container), Image(), CancellationToken.None);
+        var container = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Container), PodConfig(NamespaceMode.Container), Image(), NoImageVolumes, CancellationToken.None);
 
         Assert.DoesNotContain(_log.Calls, c => c.StartsWith("StartInfra", StringComparison.Ordinal));
         Assert.Null(PidPath(SpecOf(container)));
         await Assert.ThrowsAsync<FailedPreconditionException>(() =>
-            manager.CreateContainerAsync(pod, ContainerConfig("shared", NamespaceMode.Pod), PodConfig(NamespaceMode.Container), Image(), CancellationToken.None));
+            manager.CreateContainerAsync(pod, ContainerConfig("shared", NamespaceMode.Pod), PodConfig(NamespaceMode.Container), Image(), NoImageVolumes, CancellationToken.None));
     }
 
     [Fact]
@@ -98,7 +100,7 @@ public sealed class SandboxManagerPidNamespaceTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(NamespaceMode.Pod), "", CancellationToken.None);
-        var container = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Pod), PodConfig(NamespaceMode.Pod), Image(), CancellationToken.None);
+        var container = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Pod), PodConfig(NamespaceMode.Pod), Image(), NoImageVolumes, CancellationToken.None);
         await manager.StartContainerAsync(container, CancellationToken.None);
         _log.Clear();
 
@@ -131,10 +133,10 @@ public sealed class SandboxManagerPidNamespaceTests : IDisposable
     {
         var manager = NewManager();
         var pod = await manager.RunPodSandboxAsync(PodConfig(NamespaceMode.Container), "", CancellationToken.None);
-        var target = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Container), PodConfig(NamespaceMode.Container), Image(), CancellationToken.None);
+        var target = await manager.CreateContainerAsync(pod, ContainerConfig("app", NamespaceMode.Container), PodConfig(NamespaceMode.Container), Image(), NoImageVolumes, CancellationToken.None);
         await manager.StartContainerAsync(target, CancellationToken.None);
 
-        var debug = await manager.CreateContainerAsync(pod, ContainerConfig("debug", NamespaceMode.Target, target), PodConfig(NamespaceMode.Container), Image(), CancellationToken.None);
+        var debug = await manager.CreateContainerAsync(pod, ContainerConfig("debug", NamespaceMode.Target, target), PodConfig(NamespaceMode.Container), Image(), NoImageVolumes, CancellationToken.None);
 
         Assert.Equal($"/proc/{_runtime.GetState(target)!.Pid}/ns/pid", PidPath(SpecOf(debug)));
     }
@@ -146,18 +148,18 @@ public sealed class SandboxManagerPidNamespaceTests : IDisposable
         var config = PodConfig(NamespaceMode.Container);
         var pod = await manager.RunPodSandboxAsync(config, "", CancellationToken.None);
         var other = await manager.RunPodSandboxAsync(PodConfig(NamespaceMode.Container, "other"), "", CancellationToken.None);
-        var created = await manager.CreateContainerAsync(pod, ContainerConfig("created", NamespaceMode.Container), config, Image(), CancellationToken.None);
-        var elsewhere = await manager.CreateContainerAsync(other, ContainerConfig("elsewhere", NamespaceMode.Container), config, Image(), CancellationToken.None);
+        var created = await manager.CreateContainerAsync(pod, ContainerConfig("created", NamespaceMode.Container), config, Image(), NoImageVolumes, CancellationToken.None);
+        var elsewhere = await manager.CreateContainerAsync(other, ContainerConfig("elsewhere", NamespaceMode.Container), config, Image(), NoImageVolumes, CancellationToken.None);
         await manager.StartContainerAsync(elsewhere, CancellationToken.None);
 
         var empty = await Assert.ThrowsAsync<InvalidArgumentException>(() =>
-            manager.CreateContainerAsync(pod, ContainerConfig("d1", NamespaceMode.Target), config, Image(), CancellationToken.None));
+            manager.CreateContainerAsync(pod, ContainerConfig("d1", NamespaceMode.Target), config, Image(), NoImageVolumes, CancellationToken.None));
         var missing = await Assert.ThrowsAsync<NotFoundException>(() =>
-            manager.CreateContainerAsync(pod, ContainerConfig("d2", NamespaceMode.Target, "0123456789"), config, Image(), CancellationToken.None));
+            manager.CreateContainerAsync(pod, ContainerConfig("d2", NamespaceMode.Target, "0123456789"), config, Image(), NoImageVolumes, CancellationToken.None));
         var otherPod = await Assert.ThrowsAsync<NotFoundException>(() =>
-            manager.CreateContainerAsync(pod, ContainerConfig("d3", NamespaceMode.Target, elsewhere), config, Image(), CancellationToken.None));
+            manager.CreateContainerAsync(pod, ContainerConfig("d3", NamespaceMode.Target, elsewhere), config, Image(), NoImageVolumes, CancellationToken.None));
         var notRunning = await Assert.ThrowsAsync<FailedPreconditionException>(() =>
-            manager.CreateContainerAsync(pod, ContainerConfig("d4", NamespaceMode.Target, created), config, Image(), CancellationToken.None));
+            manager.CreateContainerAsync(pod, ContainerConfig("d4", NamespaceMode.Target, created), config, Image(), NoImageVolumes, CancellationToken.None));
 
         Assert.All(new Exception[] { empty, missing, otherPod, notRunning }, e => Assert.Contains("target_id", e.Message, StringComparison.Ordinal));
     }

@@ -33,8 +33,10 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
         // Probing runs each binary once; Status is the first to ask, not the daemon's start.
         _handlers = new Lazy<IReadOnlyList<RuntimeHandlerInfo>>(() =>
         [
-            // The embedded runtime refuses user namespaces and does not know "rro" yet.
-            new RuntimeHandlerInfo(_defaultName, RuntimeFeatures.None),
+            // The embedded runtime refuses user namespaces; it makes "rro" mounts wherever the
+            // kernel has mount_setattr (5.12+), the same test its `features` answers with.
+            new RuntimeHandlerInfo(_defaultName, new RuntimeFeatures(
+                RecursiveReadOnlyMounts: OciRuntime.Init.RecursiveMountAttributes.KernelSupports(), UserNamespaces: false)),
             .. _external.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RuntimeHandlerInfo(pair.Key,
                 pair.Value is ExternalRuntime external ? RuntimeFeatures.Probe(external.Binary) : RuntimeFeatures.None)),
         ]);
