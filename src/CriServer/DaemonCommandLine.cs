@@ -12,6 +12,8 @@ internal static class DaemonCommandLine
     public const string Usage = """
         Usage: crioci [options]
                crioci config default     print the config file with every key at its default
+               crioci images import [--name REPO] LAYOUT | export IMAGE TARGET
+                                         load or save OCI image layouts (dir or .tar); the daemon must be stopped
                crioci health [--socket PATH]
                                          exit 0 if the daemon's gRPC health (grpc.health.v1) is SERVING
                crioci play [--down] [--socket PATH] POD.yaml
@@ -125,6 +127,7 @@ internal static class DaemonCommandLine
             RegistryConfigDirectory = Path.GetFullPath(flags.GetValueOrDefault("--registry-config-dir") ?? file.Registries?.ConfigDir ?? DaemonOptions.DefaultRegistryConfigDirectory),
             RegistryAuthFile = Path.GetFullPath(flags.GetValueOrDefault("--registry-auth-file") ?? file.Registries?.AuthFile ?? DaemonOptions.DefaultRegistryAuthFile),
             Streaming = StreamingFrom(flags, file),
+            PinnedImages = file.Images?.Pinned ?? [],
         });
     }
 

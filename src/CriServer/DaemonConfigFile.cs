@@ -22,8 +22,13 @@ internal sealed record DaemonConfigFile(
     DaemonConfigFile.OtlpSection? Otlp = null,
     DaemonConfigFile.CniSection? Cni = null,
     DaemonConfigFile.RegistriesSection? Registries = null,
-    DaemonConfigFile.StreamingSection? Streaming = null)
+    DaemonConfigFile.StreamingSection? Streaming = null,
+    DaemonConfigFile.ImagesSection? Images = null)
 {
+    /// <summary>images: the image store (README.md "Images").</summary>
+    /// <param name="Pinned">References or IDs reported pinned, so kubelet's image GC keeps them.</param>
+    internal sealed record ImagesSection(IReadOnlyList<string>? Pinned = null);
+
     /// <summary>streaming: the exec/attach/port-forward server kubelet and crictl connect to (README.md "Streaming").</summary>
     /// <param name="Address">"ip:port" to listen on (port 0: any free port); empty turns streaming off.</param>
     /// <param name="TlsCertFile">PEM certificate: serve HTTPS (needs <paramref name="TlsKeyFile"/>).</param>
@@ -68,7 +73,8 @@ internal sealed record DaemonConfigFile(
         Otlp: new OtlpSection(Endpoint: "", Protocol: TelemetryOptions.DefaultOtlpProtocol, ServiceName: TelemetryOptions.DefaultServiceName),
         Cni: new CniSection(ConfDir: PodSandbox.Network.CniOptions.DefaultConfigDirectory, BinDirs: PodSandbox.Network.CniOptions.DefaultPluginDirectories),
         Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile),
-        Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress));
+        Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress),
+        Images: new ImagesSection(Pinned: []));
 
     /// <summary>The defaults as indented JSON, ready to be saved as a config file and edited.</summary>
     public static string DefaultJson() =>
@@ -122,6 +128,10 @@ internal sealed record DaemonConfigFile(
         if (InsecureRegistries?.Any(string.IsNullOrWhiteSpace) == true)
         {
             Fail("insecureRegistries", "holds an empty entry");
+        }
+        if (Images?.Pinned?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            Fail("images.pinned", "holds an empty entry");
         }
         if (Log?.Level is { } level && ParseLogLevel(level) is null)
         {

@@ -45,7 +45,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         _logger = logger;
         _sandboxStore = new RecordDirectory<SandboxRecord, PodSandboxConfig>(Path.Combine(options.RootDirectory, "pods"),
             "sandbox.json", StoreJsonContext.Default.SandboxRecord, PodSandboxConfig.Parser);
-        _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(Path.Combine(options.RootDirectory, "containers"),
+        _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(options.ContainersDirectory,
             "container.json", StoreJsonContext.Default.ContainerRecord, ContainerConfig.Parser);
         Recover();
         StartExitWatcher();

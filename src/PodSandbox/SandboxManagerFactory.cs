@@ -13,6 +13,12 @@ public sealed record SandboxManagerOptions(string RootDirectory, string StateDir
 {
     /// <summary>The embedded runtime's own state (one directory per container) inside the state directory.</summary>
     public string RuntimeStateRoot => Path.Combine(StateDirectory, "runtime");
+
+    /// <summary>
+    /// One directory per container, holding its record and its overlay upper and work dirs:
+    /// the containers' writable layers, which CRI ImageFsInfo reports as container_filesystems.
+    /// </summary>
+    public string ContainersDirectory => Path.Combine(RootDirectory, "containers");
 }
 
 public static class SandboxManagerFactory
