@@ -52,12 +52,12 @@ public sealed class ImagesCommandTests(RegistryFixture registry) : IAsyncLifetim
         Assert.Contains($"a crioci daemon is running with root {_daemon.RootDirectory}", running.StandardError, StringComparison.Ordinal);
         Assert.Equal((0, 0, 0), (toDirectory.ExitCode, toArchive.ExitCode, imported.ExitCode));
         Assert.Empty(removed.Images);
-        var tool = TestDependencies.RequireFile(OciImageToolPath, "oci-image-tool");
-        foreach (var layout in new[] { directoryLayout, archiveLayout })
-        {
-            var validation = await CommandRunner.RunUncheckedAsync(tool, ["validate", "--type", "image", "--ref", $"name={TestImages.LayeredTag}", layout]);
-            Assert.True(validation.ExitCode == 0, $"oci-image-tool validate {layout}: {validation.StandardOutput}{validation.StandardError}");
-        }
+        // The directory is validated; Debian's oci-image-tool (1.0.0-rc1) cannot walk any layout
+        // tar, not even GNU tar's of a layout it validates ("find failed: unable to walk: end of
+        // walk"), so the archive is proven by importing it below.
+        var validation = await CommandRunner.RunUncheckedAsync(
+            TestDependencies.RequireFile(OciImageToolPath, "oci-image-tool"), ["validate", "--type", "image", "--ref", $"name={TestImages.LayeredTag}", directoryLayout]);
+        Assert.True(validation.ExitCode == 0, $"oci-image-tool validate {directoryLayout}: {validation.StandardOutput}{validation.StandardError}");
         Assert.Contains(pulled.ImageRef, imported.StandardOutput, StringComparison.Ordinal);
         var status = await _daemon.Client.Images.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = image } });
         Assert.Equal(pulled.ImageRef, status.Image?.Id);
