@@ -118,8 +118,12 @@ public static class PullBenchImages
         {
             Mode = type == TarEntryType.Directory ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
             ModificationTime = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero),
-            DataStream = content is null ? null : new MemoryStream(content),
         };
+        if (content is not null)
+        {
+            // A directory entry refuses even a null data stream.
+            entry.DataStream = new MemoryStream(content);
+        }
         writer.WriteEntry(entry);
     }
 }
