@@ -52,6 +52,7 @@ public static class CriBenchmark
                 }
             }
             await run.MeasureAsync(cancellationToken);
+            await run.MeasurePullsAsync(await PullBenchImages.PushAsync(images.Registry, options.PullSamples, cancellationToken), cancellationToken);
         }
         finally
         {

@@ -14,6 +14,7 @@ public sealed record CriMeasure(string Name, string Unit, double? Target = null)
     public static readonly CriMeasure CreateAndStart = new("CreateContainer + StartContainer", "ms", 0.4);
     public static readonly CriMeasure ExecSync = new("ExecSync `true`", "ms", 0.5);
     public static readonly CriMeasure ConcurrentPods = new("concurrent pods all running (wall)", "ms", 0.4);
+    public static readonly CriMeasure PullImage = new("PullImage, 5 layers ~33 MiB, cold", "ms", 0.5);
     public static readonly CriMeasure IdleRss = new("daemon idle RSS", "MiB", 1.0);
     public static readonly CriMeasure IdlePss = new("daemon idle PSS", "MiB");
     public static readonly CriMeasure LoadedRss = new("daemon + helpers RSS, pods running", "MiB");
@@ -26,7 +27,7 @@ public sealed record CriMeasure(string Name, string Unit, double? Target = null)
     public static IReadOnlyList<CriMeasure> All { get; } =
     [
         RunPodHost, StopPodHost, RemovePodHost, RunPodBridge, StopPodBridge, RemovePodBridge,
-        CreateContainer, StartContainer, CreateAndStart, ExecSync, ConcurrentPods,
+        CreateContainer, StartContainer, CreateAndStart, ExecSync, ConcurrentPods, PullImage,
         IdleRss, IdlePss, LoadedRss, LoadedPss, PerPodRss, PerPodPss, HelperRssPerPod, HelpersPerPod,
     ];
 }

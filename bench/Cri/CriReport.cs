@@ -23,7 +23,7 @@ public sealed record CriReport(
     {
         var text = new StringBuilder();
         var others = Peers.Where(p => p != CriOci).ToList();
-        text.AppendLine(Invariant($"CRI benchmark: {Options.Samples} samples after {Options.WarmUp} warm-up runs per latency, {Options.Pods} concurrent pods x {Options.PodRounds} rounds, peers interleaved"));
+        text.AppendLine(Invariant($"CRI benchmark: {Options.Samples} samples after {Options.WarmUp} warm-up runs per latency, {Options.Pods} concurrent pods x {Options.PodRounds} rounds, {Options.PullSamples} cold pulls, peers interleaved"));
         text.AppendLine(Invariant($"load average before {LoadBefore}, after {LoadAfter}; took {Elapsed.TotalSeconds:0} s"));
         text.Append($"{"measure",-38} {"unit",-5}");
         foreach (var peer in Peers)

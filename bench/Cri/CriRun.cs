@@ -74,6 +74,28 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
         await MeasureConcurrentPodsAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Issue 5: cold PullImage of a multi-layer image from the local registry, peers taking
+    /// turns on each fresh image; the image is removed again so the next sample starts empty.
+    /// </summary>
+    public async Task MeasurePullsAsync(IReadOnlyList<string> references, CancellationToken cancellationToken)
+    {
+        foreach (var reference in references)
+        {
+            foreach (var peer in Active)
+            {
+                await GuardAsync(peer, async () =>
+                {
+                    var image = new ImageSpec { Image = reference };
+                    var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+                    await peer.Peer.Images.PullImageAsync(new PullImageRequest { Image = image }, deadline: DateTime.UtcNow.AddMinutes(5), cancellationToken: cancellationToken);
+                    Record(CriMeasure.PullImage, peer, stopwatch.Elapsed.TotalMilliseconds);
+                    await peer.Peer.Images.RemoveImageAsync(new RemoveImageRequest { Image = image }, deadline: DateTime.UtcNow.AddMinutes(1), cancellationToken: cancellationToken);
+                });
+            }
+        }
+    }
+
     /// <summary>Create + start of a sleeper and ExecSync `true`, in one running pod per peer.</summary>
     private async Task MeasureContainersAsync(CancellationToken cancellationToken)
     {

@@ -24,5 +24,8 @@ public sealed class FailedPreconditionException(string message) : CriOciExceptio
 /// <summary>Something outside CriOci (registry, kernel, plugin) failed.</summary>
 public sealed class UnavailableException(string message, Exception? inner = null) : CriOciException(message, inner);
 
+/// <summary>The node ran out of something the operation needs (disk space, inodes, quota).</summary>
+public sealed class ResourceExhaustedException(string message, Exception? inner = null) : CriOciException(message, inner);
+
 /// <summary>The operation ran past the deadline its caller gave.</summary>
 public sealed class DeadlineExceededException(string message) : CriOciException(message);

@@ -1,3 +1,4 @@
+using CriOci.Core;
 using CriOci.Cri.V1;
 using Grpc.Core;
 
@@ -6,22 +7,30 @@ namespace CriOci.CriServer;
 internal sealed partial class CriImageService
 {
     /// <summary>
-    /// kubelet's image garbage collection reads this. container_filesystems stays empty: the
-    /// writable layers are not split onto another filesystem, and kubelet then takes the image
-    /// filesystem for the containers too.
+    /// kubelet's image garbage collection and eviction read this. image_filesystems: the image
+    /// store (blobs, unpacked layers, records). container_filesystems: the containers' writable
+    /// layers, the overlay upper and work dirs in the sandbox manager's container directories,
+    /// as containerd 2 reports its snapshotter's active snapshots there.
     /// </summary>
-    public override Task<ImageFsInfoResponse> ImageFsInfo(ImageFsInfoRequest request, ServerCallContext context)
+    public override async Task<ImageFsInfoResponse> ImageFsInfo(ImageFsInfoRequest request, ServerCallContext context)
     {
-        var usage = images.GetFilesystemUsage();
+        // Both walks touch every inode of their trees: keep them off the gRPC thread.
+        var (imageUsage, containerUsage) = await Task.Run(
+            () => (images.GetFilesystemUsage(), DirectoryUsage.Measure(options.Sandbox.ContainersDirectory)),
+            context.CancellationToken);
+        // api.proto: "Timestamp in nanoseconds at which the information were collected. Must be > 0."
+        var timestamp = (timeProvider.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick;
         var response = new ImageFsInfoResponse();
-        response.ImageFilesystems.Add(new FilesystemUsage
-        {
-            // api.proto: "Timestamp in nanoseconds at which the information were collected. Must be > 0."
-            Timestamp = (timeProvider.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick,
-            FsId = new FilesystemIdentifier { Mountpoint = usage.Mountpoint },
-            UsedBytes = new UInt64Value { Value = (ulong)Math.Max(usage.UsedBytes, 0) },
-            InodesUsed = new UInt64Value { Value = (ulong)Math.Max(usage.InodesUsed, 0) },
-        });
-        return Task.FromResult(response);
+        response.ImageFilesystems.Add(Usage(timestamp, imageUsage.Mountpoint, imageUsage.UsedBytes, imageUsage.InodesUsed));
+        response.ContainerFilesystems.Add(Usage(timestamp, options.Sandbox.ContainersDirectory, containerUsage.UsedBytes, containerUsage.InodesUsed));
+        return response;
     }
+
+    private static FilesystemUsage Usage(long timestamp, string mountpoint, long usedBytes, long inodesUsed) => new()
+    {
+        Timestamp = timestamp,
+        FsId = new FilesystemIdentifier { Mountpoint = mountpoint },
+        UsedBytes = new UInt64Value { Value = (ulong)Math.Max(usedBytes, 0) },
+        InodesUsed = new UInt64Value { Value = (ulong)Math.Max(inodesUsed, 0) },
+    };
 }

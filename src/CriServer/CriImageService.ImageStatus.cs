@@ -20,7 +20,7 @@ internal sealed partial class CriImageService
         {
             return Task.FromResult(response);
         }
-        response.Image = ImageMapping.ToCri(record);
+        response.Image = ImageMapping.ToCri(record, images.IsPinned(record));
         if (request.Verbose)
         {
             // Free-form JSON for crictl inspecti; "info" as containerd names it.

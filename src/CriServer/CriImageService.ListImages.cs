@@ -13,7 +13,7 @@ internal sealed partial class CriImageService
             ? images.List()
             : images.Find(filter) is { } match ? [match] : [];
         var response = new ListImagesResponse();
-        response.Images.AddRange(records.Select(ImageMapping.ToCri));
+        response.Images.AddRange(records.Select(record => ImageMapping.ToCri(record, images.IsPinned(record))));
         return Task.FromResult(response);
     }
 }

@@ -126,6 +126,7 @@ internal sealed class CriInterceptor : Interceptor
         InvalidArgumentException => new Status(StatusCode.InvalidArgument, Bounded(exception.Message)),
         FailedPreconditionException => new Status(StatusCode.FailedPrecondition, Bounded(exception.Message)),
         UnavailableException => new Status(StatusCode.Unavailable, Bounded(exception.Message)),
+        ResourceExhaustedException => new Status(StatusCode.ResourceExhausted, Bounded(exception.Message)),
         DeadlineExceededException => new Status(StatusCode.DeadlineExceeded, Bounded(exception.Message)),
         // The call's token fires both when the client goes away and when its deadline passes;
         // report the deadline as such so kubelet's retry logic sees what happened.

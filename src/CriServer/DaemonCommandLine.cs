@@ -12,6 +12,8 @@ internal static class DaemonCommandLine
     public const string Usage = """
         Usage: crioci [options]
                crioci config default     print the config file with every key at its default
+               crioci images import [--name REPO] LAYOUT | export IMAGE TARGET
+                                         load or save OCI image layouts (dir or .tar); the daemon must be stopped
                crioci health [--socket PATH]
                                          exit 0 if the daemon's gRPC health (grpc.health.v1) is SERVING
                crioci play [--down] [--socket PATH] POD.yaml
@@ -126,6 +128,7 @@ internal static class DaemonCommandLine
             RegistryAuthFile = Path.GetFullPath(flags.GetValueOrDefault("--registry-auth-file") ?? file.Registries?.AuthFile ?? DaemonOptions.DefaultRegistryAuthFile),
             Streaming = StreamingFrom(flags, file),
             RuntimeHandlers = file.HandlerOptions(environment("PATH")),
+            PinnedImages = file.Images?.Pinned ?? [],
         });
     }
 

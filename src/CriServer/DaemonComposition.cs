@@ -16,19 +16,9 @@ internal static class DaemonComposition
     public static IServiceCollection AddDaemonBackends(this IServiceCollection services, DaemonOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton(provider => SandboxManagerFactory.Create(
-            new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable, options.Cni)
-            {
-                RuntimeHandlers = options.RuntimeHandlers,
-            },
-            provider.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(provider => SandboxManagerFactory.Create(options.Sandbox, provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(provider => ImageServiceFactory.Create(
-            new ImageStoreOptions(options.ImageRootDirectory, options.InsecureRegistries)
-            {
-                RegistryConfigDirectory = options.RegistryConfigDirectory,
-                CredentialsFile = options.RegistryAuthFile,
-            },
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger("CriOci.ImageStore")));
+            options.ImageStore, provider.GetRequiredService<ILoggerFactory>().CreateLogger("CriOci.ImageStore")));
         return services;
     }
 }

@@ -24,13 +24,18 @@ internal sealed record DaemonConfigFile(
     DaemonConfigFile.RegistriesSection? Registries = null,
     DaemonConfigFile.StreamingSection? Streaming = null,
     string? DefaultRuntimeHandler = null,
-    IReadOnlyDictionary<string, DaemonConfigFile.RuntimeHandlerSection>? RuntimeHandlers = null)
+    IReadOnlyDictionary<string, DaemonConfigFile.RuntimeHandlerSection>? RuntimeHandlers = null,
+    DaemonConfigFile.ImagesSection? Images = null)
 {
     /// <summary>runtimeHandlers.NAME: an external runc-compatible binary pods select with runtime_handler NAME (README.md "RuntimeClass").</summary>
     /// <param name="Path">The binary (absolute, or a name looked up on PATH).</param>
     /// <param name="Root">Its --root state directory; absent: &lt;state&gt;/handlers/NAME/root.</param>
     /// <param name="ExtraArgs">Global options given before every verb.</param>
     internal sealed record RuntimeHandlerSection(string? Path = null, string? Root = null, IReadOnlyList<string>? ExtraArgs = null);
+
+    /// <summary>images: the image store (README.md "Images").</summary>
+    /// <param name="Pinned">References or IDs reported pinned, so kubelet's image GC keeps them.</param>
+    internal sealed record ImagesSection(IReadOnlyList<string>? Pinned = null);
 
     /// <summary>streaming: the exec/attach/port-forward server kubelet and crictl connect to (README.md "Streaming").</summary>
     /// <param name="Address">"ip:port" to listen on (port 0: any free port); empty turns streaming off.</param>
@@ -78,7 +83,8 @@ internal sealed record DaemonConfigFile(
         Registries: new RegistriesSection(ConfigDir: DaemonOptions.DefaultRegistryConfigDirectory, AuthFile: DaemonOptions.DefaultRegistryAuthFile),
         Streaming: new StreamingSection(Address: CriServer.Streaming.StreamingListenerOptions.DefaultAddress),
         DefaultRuntimeHandler: PodSandbox.Handlers.RuntimeHandlerOptions.EmbeddedName,
-        RuntimeHandlers: DetectedHandlers());
+        RuntimeHandlers: DetectedHandlers(),
+        Images: new ImagesSection(Pinned: []));
 
     /// <summary>crun and runc as the daemon finds them on this machine's PATH (nothing to configure when they are there).</summary>
     private static SortedDictionary<string, RuntimeHandlerSection> DetectedHandlers()
@@ -158,6 +164,10 @@ internal sealed record DaemonConfigFile(
         if (InsecureRegistries?.Any(string.IsNullOrWhiteSpace) == true)
         {
             Fail("insecureRegistries", "holds an empty entry");
+        }
+        if (Images?.Pinned?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            Fail("images.pinned", "holds an empty entry");
         }
         if (Log?.Level is { } level && ParseLogLevel(level) is null)
         {

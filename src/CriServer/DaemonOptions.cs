@@ -25,6 +25,9 @@ internal sealed record DaemonOptions(
     /// <summary>Docker config.json-format registry credentials.</summary>
     public string RegistryAuthFile { get; init; } = DefaultRegistryAuthFile;
 
+    /// <summary>Image references or IDs reported pinned to kubelet (config images.pinned).</summary>
+    public IReadOnlyList<string> PinnedImages { get; init; } = [];
+
     /// <summary>The exec/attach/port-forward server: listen address and optional TLS.</summary>
     public Streaming.StreamingListenerOptions Streaming { get; init; } = CriServer.Streaming.StreamingListenerOptions.Default;
 
@@ -39,6 +42,20 @@ internal sealed record DaemonOptions(
 
     /// <summary>Images live in their own subtree of the root so the image store owns every file under it.</summary>
     public string ImageRootDirectory => Path.Combine(RootDirectory, "images");
+
+    /// <summary>What the sandbox manager is built with; its directories are named there, once.</summary>
+    public PodSandbox.SandboxManagerOptions Sandbox => new(RootDirectory, StateDirectory, RuntimeExecutable, Cni)
+    {
+        RuntimeHandlers = RuntimeHandlers,
+    };
+
+    /// <summary>What the image store is opened with, by the daemon and by <c>crioci images</c>.</summary>
+    public ImageStore.ImageStoreOptions ImageStore => new(ImageRootDirectory, InsecureRegistries)
+    {
+        RegistryConfigDirectory = RegistryConfigDirectory,
+        CredentialsFile = RegistryAuthFile,
+        PinnedImages = PinnedImages,
+    };
 
     /// <summary>The flock that keeps a second daemon off the same root.</summary>
     public string LockFilePath => Path.Combine(RootDirectory, "crioci.lock");

@@ -7,14 +7,15 @@ namespace CriOci.CriServer;
 /// <summary>Image store records into CRI messages and into what the sandbox manager builds containers from.</summary>
 internal static class ImageMapping
 {
-    public static Image ToCri(ImageRecord record)
+    /// <param name="pinned">api.proto Image.pinned: "Recommendation on whether this image should be exempt from garbage collection."</param>
+    public static Image ToCri(ImageRecord record, bool pinned)
     {
         var image = new Image
         {
             Id = record.Id,
             Size = (ulong)Math.Max(record.Size, 0),
             Spec = new ImageSpec { Image = record.Id },
-            Pinned = false,
+            Pinned = pinned,
         };
         image.RepoTags.AddRange(record.RepoTags);
         image.RepoDigests.AddRange(record.RepoDigests);

@@ -21,6 +21,11 @@ internal static class Program
             // A client of the daemon, not the daemon: its own parser and exit codes.
             return await Play.PlayCommand.RunAsync(playArgs, Console.Out, Console.Error);
         }
+        if (args is ["images", .. var imagesArgs])
+        {
+            // Works on the store directly, with no daemon running: its own parser and exit codes.
+            return await Images.ImagesCommand.RunAsync(imagesArgs, Console.Out, Console.Error);
+        }
         if (args is ["health", .. var healthArgs])
         {
             return await CriHealth.RunAsync(healthArgs, Console.Out, Console.Error);

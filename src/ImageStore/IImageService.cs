@@ -54,6 +54,13 @@ public interface IImageService
     /// </summary>
     Task ExportLayoutAsync(string referenceOrId, string layoutDirectory, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// True when the image is one of <see cref="ImageStoreOptions.PinnedImages"/> (by any of
+    /// its tags or digests, or its ID). CRI reports it pinned, so kubelet's image garbage
+    /// collection never removes it.
+    /// </summary>
+    bool IsPinned(ImageRecord image);
+
     /// <summary>Disk use of the whole store, for CRI ImageFsInfo.</summary>
     ImageFilesystemUsage GetFilesystemUsage();
 

@@ -110,7 +110,7 @@ internal sealed partial class ImageService
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A dropped connection mid-blob, a full disk: the node's surroundings failed, not the request.
-            var wrapped = new UnavailableException($"pulling {reference} failed: {e.Message}", e);
+            var wrapped = StoreFailure.Classify(e, $"pulling {reference}");
             trace.Failed(wrapped);
             Log.PullFailed(logger, reference.ToString(), wrapped);
             throw wrapped;
@@ -217,7 +217,7 @@ internal sealed partial class ImageService
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new UnavailableException($"unpacking {description} failed: {e.Message}", e);
+                    throw StoreFailure.Classify(e, $"unpacking {description}");
                 }
                 Log.LayerUnpacked(logger, description, chainId.ToString());
                 return true;

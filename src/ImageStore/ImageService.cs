@@ -35,6 +35,7 @@ internal sealed partial class ImageService : IImageService
     private readonly RegistryRetry retry;
     private readonly ILogger logger;
     private readonly TimeProvider time;
+    private readonly PinnedImages pinned;
 
     public ImageService(ImageStoreOptions options, IRegistryClient registry, ILogger logger, TimeProvider time)
     {
@@ -48,6 +49,7 @@ internal sealed partial class ImageService : IImageService
             // more than to pass through.
             Directory.CreateDirectory(rootDirectory, RootDirectoryMode);
         }
+        pinned = new PinnedImages(options.PinnedImages);
         platform = options.Platform ?? PlatformSelector.Current;
         maxConcurrentLayers = options.MaxConcurrentLayers;
         this.registry = registry;
@@ -90,6 +92,8 @@ internal sealed partial class ImageService : IImageService
     }
 
     public IReadOnlyList<ImageRecord> List() => [.. metadata.All().Select(i => i.Image)];
+
+    public bool IsPinned(ImageRecord image) => pinned.Contains(image);
 
     public IReadOnlyList<string> GetLayerDirectories(ImageRecord image)
     {

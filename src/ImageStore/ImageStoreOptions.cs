@@ -11,6 +11,13 @@ public sealed record ImageStoreOptions(string RootDirectory, IReadOnlyList<strin
     /// <summary>The platform picked from image indexes; null means this machine's (linux and its architecture).</summary>
     public ImagePlatform? Platform { get; init; }
 
+    /// <summary>
+    /// Images never to be garbage collected by kubelet (containerd's pinned_images, CRI-O's
+    /// pinned_images): references ("registry.k8s.io/pause:3.10", normalised like any pull) or
+    /// image IDs ("sha256:&lt;hex&gt;").
+    /// </summary>
+    public IReadOnlyList<string> PinnedImages { get; init; } = [];
+
     /// <summary>Layers of one image fetched and unpacked at the same time.</summary>
     public int MaxConcurrentLayers { get; init; } = 3;
 

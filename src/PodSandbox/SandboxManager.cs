@@ -50,7 +50,7 @@ internal sealed partial class SandboxManager : ISandboxManager
         _podCgroups = options.PodCgroupHierarchy is { } cgroups ? new Cgroups.PodCgroup(cgroups) : null;
         _sandboxStore = new RecordDirectory<SandboxRecord, PodSandboxConfig>(Path.Combine(options.RootDirectory, "pods"),
             "sandbox.json", StoreJsonContext.Default.SandboxRecord, PodSandboxConfig.Parser);
-        _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(Path.Combine(options.RootDirectory, "containers"),
+        _containerStore = new RecordDirectory<ContainerRecord, ContainerConfig>(options.ContainersDirectory,
             "container.json", StoreJsonContext.Default.ContainerRecord, ContainerConfig.Parser);
         Recover();
         StartExitWatcher();

@@ -19,6 +19,12 @@ public sealed record SandboxManagerOptions(string RootDirectory, string StateDir
 
     /// <summary>The host's cgroups, where each pod gets its own cgroup; null: none (managers over fakes in unit tests).</summary>
     public OciRuntime.Cgroups.CgroupHierarchy? PodCgroupHierarchy { get; init; }
+
+    /// <summary>
+    /// One directory per container, holding its record and its overlay upper and work dirs:
+    /// the containers' writable layers, which CRI ImageFsInfo reports as container_filesystems.
+    /// </summary>
+    public string ContainersDirectory => Path.Combine(RootDirectory, "containers");
 }
 
 public static class SandboxManagerFactory

@@ -61,6 +61,7 @@ public sealed class CriImageServiceTests : IAsyncLifetime
         },
         { new Core.NotFoundException("manifest 127.0.0.1:5000/busybox:absent not found in registry 127.0.0.1:5000: MANIFEST_UNKNOWN: manifest unknown"), StatusCode.NotFound },
         { new Core.FailedPreconditionException("blob sha256:aa failed verification: the content's digest is sha256:bb"), StatusCode.FailedPrecondition },
+        { new Core.ResourceExhaustedException("pulling 127.0.0.1:5000/busybox:latest failed: the image filesystem is full"), StatusCode.ResourceExhausted },
     };
 
     [Theory]
@@ -190,7 +191,40 @@ public sealed class CriImageServiceTests : IAsyncLifetime
         Assert.Equal(4096UL, usage.UsedBytes.Value);
         Assert.Equal(7UL, usage.InodesUsed.Value);
         Assert.InRange(usage.Timestamp, before, before + 60_000_000_000L);
-        Assert.Empty(response.ContainerFilesystems);
+    }
+
+    [Fact]
+    public async Task ImageFsInfo_ContainerWritableLayers_ReportedAsContainerFilesystem()
+    {
+        // Two containers' upper dirs as the sandbox manager lays them out: <root>/containers/<id>/upper.
+        var containers = server.DaemonOptions.Sandbox.ContainersDirectory;
+        Directory.CreateDirectory(Path.Combine(containers, "c1", "upper", "tmp"));
+        Directory.CreateDirectory(Path.Combine(containers, "c2", "upper"));
+        await File.WriteAllBytesAsync(Path.Combine(containers, "c1", "upper", "tmp", "written"), new byte[3000]);
+        await File.WriteAllBytesAsync(Path.Combine(containers, "c2", "upper", "log"), new byte[500]);
+
+        var response = await server.ImageClient.ImageFsInfoAsync(new ImageFsInfoRequest());
+
+        var usage = Assert.Single(response.ContainerFilesystems);
+        Assert.Equal(containers, usage.FsId.Mountpoint);
+        Assert.Equal(3500UL, usage.UsedBytes.Value);
+        // containers, c1, c1/upper, c1/upper/tmp, written, c2, c2/upper, log
+        Assert.Equal(8UL, usage.InodesUsed.Value);
+        Assert.True(usage.Timestamp > 0);
+    }
+
+    [Fact]
+    public async Task ListImagesAndImageStatus_PinnedImage_ReportedPinned()
+    {
+        server.Images.Images.Add(FakeImageService.Record(BusyboxId, "busybox:latest"));
+        server.Images.Images.Add(FakeImageService.Record("sha256:" + new string('c', 64), "alpine:3"));
+        server.Images.PinnedIds.Add(BusyboxId);
+
+        var list = await server.ImageClient.ListImagesAsync(new ListImagesRequest());
+        var status = await server.ImageClient.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = BusyboxId } });
+
+        Assert.Equal([(BusyboxId, true), ("sha256:" + new string('c', 64), false)], list.Images.Select(i => (i.Id, i.Pinned)));
+        Assert.True(status.Image.Pinned);
     }
 
     [Fact]

@@ -44,6 +44,9 @@ internal sealed class CriTestServer : IAsyncDisposable
 
     public string SocketPath => Path.Combine(directory, "crioci.sock");
 
+    /// <summary>The daemon options the server was built with (root and state under a temp directory).</summary>
+    public DaemonOptions DaemonOptions => Options(directory);
+
     public static DaemonOptions Options(string root) =>
         new($"{root}/crioci.sock", root, $"{root}/state", "/usr/bin/crioci-runtime", ["registry.local:5000"]);
 

@@ -85,6 +85,17 @@ public sealed class DaemonCommandLineTests : IDisposable
         Assert.Equal(["registry.local:5000"], options.InsecureRegistries);
     }
 
+        [Fact]
+    public void Parse_PinnedImages_FromConfigFileIntoImageStoreOptions()
+    {
+        var config = Write("""{"images": {"pinned": ["registry.k8s.io/pause:3.10", "sha256:0123"]}}""");
+
+        var options = DaemonCommandLine.Parse(["--config", config], NoEnvironment).Options!;
+
+        Assert.Equal(["registry.k8s.io/pause:3.10", "sha256:0123"], options.ImageStore.PinnedImages);
+        Assert.Empty(DaemonCommandLine.Parse([], NoEnvironment).Options!.ImageStore.PinnedImages);
+    }
+
     [Theory]
     [InlineData("""{ "sockte": "/x" }""", " line 1 key sockte: ")]
     [InlineData("""{ "root": 5 }""", " line 1 key root: ")]
@@ -98,6 +109,7 @@ public sealed class DaemonCommandLineTests : IDisposable
     [InlineData("""{ "log": { "format": "xml" } }""", " line 1 key log.format: \"xml\" is not text or json")]
     [InlineData("""{ "otlp": { "protocol": "http" } }""", " line 1 key otlp.protocol: \"http\" is not grpc or http/protobuf")]
     [InlineData("""{ "otlp": { "endpoint": "collector:4317" } }""", "key otlp.endpoint: ")]
+    [InlineData("""{ "images": { "pinned": ["pause:3.10", " "] } }""", " line 1 key images.pinned: holds an empty entry")]
     public void Parse_BadConfigFile_ErrorNamesFileKeyAndLine(string content, string problem)
     {
         var config = Write(content);

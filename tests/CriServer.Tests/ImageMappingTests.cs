@@ -20,7 +20,7 @@ public sealed class ImageMappingTests
     [MemberData(nameof(Users))]
     public void ToCri_ConfigUser_NumericIsUidElseUsername(string? user, long? uid, string username)
     {
-        var image = ImageMapping.ToCri(FakeImageService.Record("sha256:1", "x:1", user));
+        var image = ImageMapping.ToCri(FakeImageService.Record("sha256:1", "x:1", user), pinned: false);
 
         Assert.Equal(uid, image.Uid?.Value);
         Assert.Equal(username, image.Username);

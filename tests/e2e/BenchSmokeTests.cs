@@ -49,6 +49,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
             }
         }
         Assert.Equal(options.Samples, report.Get(CriMeasure.ExecSync, CriReport.CriOci)!.Count);
+        Assert.Equal(options.PullSamples, report.Get(CriMeasure.PullImage, CriReport.CriOci)!.Count);
+        Assert.NotNull(report.RatioOf(CriMeasure.PullImage, CriBenchmark.ContainerdRunc));
         Assert.Contains(CriBenchmark.ContainerdCrun, report.Peers);
         foreach (var cleanup in report.Cleanups)
         {

@@ -19,7 +19,7 @@ internal sealed class EntryWriter(LayerTree tree, ILogger logger, string layerDe
 
     private readonly Dictionary<string, DateTimeOffset> directoryTimes = new(StringComparer.Ordinal);
 
-    public async Task WriteAsync(TarEntry entry, CancellationToken cancellationToken)
+    public void Write(TarEntry entry)
     {
         var name = entry.Name;
         if (entry.EntryType is TarEntryType.GlobalExtendedAttributes)
@@ -59,7 +59,7 @@ internal sealed class EntryWriter(LayerTree tree, ILogger logger, string layerDe
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                 Clear(path, keepDirectory: false);
-                await WriteFileAsync(path, entry, cancellationToken).ConfigureAwait(false);
+                WriteFile(path, entry);
                 ApplyOwnerModeXattrs(path, entry, isSymbolicLink: false);
                 Syscalls.Lutimes(path, entry.ModificationTime);
                 break;
@@ -143,7 +143,7 @@ internal sealed class EntryWriter(LayerTree tree, ILogger logger, string layerDe
         Syscalls.HardLink(target, path);
     }
 
-    private static async Task WriteFileAsync(string path, TarEntry entry, CancellationToken cancellationToken)
+    private static void WriteFile(string path, TarEntry entry)
     {
         var options = new FileStreamOptions
         {
@@ -154,11 +154,8 @@ internal sealed class EntryWriter(LayerTree tree, ILogger logger, string layerDe
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             BufferSize = 0,
         };
-        await using var file = new FileStream(path, options);
-        if (entry.DataStream is { } data)
-        {
-            await data.CopyToAsync(file, 128 * 1024, cancellationToken).ConfigureAwait(false);
-        }
+        using var file = new FileStream(path, options);
+        entry.DataStream?.CopyTo(file, 128 * 1024);
     }
 
     private void ApplyOwnerModeXattrs(string path, TarEntry entry, bool isSymbolicLink)

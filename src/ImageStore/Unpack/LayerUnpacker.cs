@@ -10,30 +10,35 @@ namespace CriOci.ImageStore.Unpack;
 /// Unpacks one stored layer blob into an empty directory, streaming: decompress, hash the
 /// tar (the layer's diff ID is checked at the end), and write each entry through
 /// <see cref="EntryWriter"/>. A failure leaves a half-filled directory that the caller throws away.
+/// The work is local file I/O from end to end, so it runs synchronously on one pool thread:
+/// .NET emulates async file I/O on Unix with a thread-pool work item per call, which cost a
+/// hop per tar read and per file written (3000 small files: thousands of hops).
 /// </summary>
 internal sealed class LayerUnpacker(ILogger logger)
 {
-    public async Task UnpackAsync(
-        string blobPath, string targetDirectory, Digest diffId, string layerDescription, CancellationToken cancellationToken)
+    public Task UnpackAsync(
+        string blobPath, string targetDirectory, Digest diffId, string layerDescription, CancellationToken cancellationToken) =>
+        Task.Run(() => Unpack(blobPath, targetDirectory, diffId, layerDescription, cancellationToken), cancellationToken);
+
+    private void Unpack(string blobPath, string targetDirectory, Digest diffId, string layerDescription, CancellationToken cancellationToken)
     {
         using var hash = diffId.CreateHash();
         var blob = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-        var tar = new HashingReadStream(LayerDecompression.Open(blob, layerDescription), hash);
-        await using (tar.ConfigureAwait(false))
+        using (var tar = new HashingReadStream(LayerDecompression.Open(blob, layerDescription), hash))
         {
             var writer = new EntryWriter(new LayerTree(targetDirectory), logger, layerDescription);
             try
             {
-                var reader = new TarReader(tar, leaveOpen: true);
-                await using (reader.ConfigureAwait(false))
+                using (var reader = new TarReader(tar, leaveOpen: true))
                 {
-                    while (await NextEntryAsync(reader, layerDescription, cancellationToken).ConfigureAwait(false) is { } entry)
+                    while (NextEntry(reader, layerDescription) is { } entry)
                     {
-                        await writer.WriteAsync(entry, cancellationToken).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        writer.Write(entry);
                     }
                 }
                 // The blocks after the end-of-archive marker are part of the diff ID too.
-                await tar.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                tar.CopyTo(Stream.Null);
             }
             catch (Exception e) when (e is InvalidDataException or ZstdException or EndOfStreamException)
             {
@@ -56,11 +61,11 @@ internal sealed class LayerUnpacker(ILogger logger)
     /// follows), FormatException, or NotSupportedException (GNU sparse files, which it cannot
     /// read): each is an archive this unpacker cannot use, never a daemon fault.
     /// </summary>
-    private static async Task<TarEntry?> NextEntryAsync(TarReader reader, string layerDescription, CancellationToken cancellationToken)
+    private static TarEntry? NextEntry(TarReader reader, string layerDescription)
     {
         try
         {
-            return await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+            return reader.GetNextEntry(copyData: false);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or NotSupportedException)
         {

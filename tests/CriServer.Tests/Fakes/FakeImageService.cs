@@ -80,6 +80,11 @@ internal sealed class FakeImageService : IImageService
         return Task.CompletedTask;
     }
 
+    /// <summary>IDs IsPinned answers true for.</summary>
+    public HashSet<string> PinnedIds { get; } = [];
+
+    public bool IsPinned(ImageRecord image) => PinnedIds.Contains(image.Id);
+
     public ImageFilesystemUsage GetFilesystemUsage() => new("/var/lib/crioci/images", 4096, 7);
 
     public IReadOnlyList<string> GetLayerDirectories(ImageRecord image) =>
