@@ -23,6 +23,7 @@ internal static class DaemonCommandLine
 
         Options (each also read from the environment variable shown; flags win):
           --socket PATH            CRI gRPC socket (CRIOCI_SOCKET; default /run/crioci/crioci.sock)
+          --socket-group GROUP     group of the socket, name or gid; mode 0660 (CRIOCI_SOCKET_GROUP; default root)
           --root DIR               persistent data: images, pods, containers (CRIOCI_ROOT; default /var/lib/crioci)
           --state DIR              runtime state, gone at reboot (CRIOCI_STATE; default /run/crioci)
           --runtime PATH           the crioci-runtime binary (CRIOCI_RUNTIME; default: next to crioci)
@@ -51,6 +52,7 @@ internal static class DaemonCommandLine
     private static readonly Dictionary<string, string> ValueFlags = new(StringComparer.Ordinal)
     {
         ["--socket"] = "CRIOCI_SOCKET",
+        ["--socket-group"] = "CRIOCI_SOCKET_GROUP",
         ["--root"] = "CRIOCI_ROOT",
         ["--state"] = "CRIOCI_STATE",
         ["--config"] = "CRIOCI_CONFIG",
@@ -122,6 +124,7 @@ internal static class DaemonCommandLine
             RuntimeExecutable: Path.GetFullPath(flags.GetValueOrDefault("--runtime") ?? file.Runtime ?? DaemonOptions.DefaultRuntimeExecutable),
             InsecureRegistries: file.InsecureRegistries ?? [])
         {
+            SocketGroup = flags.GetValueOrDefault("--socket-group") ?? file.SocketGroup,
             Telemetry = TelemetryFrom(flags, file),
             Cni = CniFrom(flags, file),
             RegistryConfigDirectory = Path.GetFullPath(flags.GetValueOrDefault("--registry-config-dir") ?? file.Registries?.ConfigDir ?? DaemonOptions.DefaultRegistryConfigDirectory),

@@ -13,6 +13,7 @@ namespace CriOci.CriServer;
 /// </summary>
 internal sealed record DaemonConfigFile(
     string? Socket = null,
+    string? SocketGroup = null,
     string? Root = null,
     string? State = null,
     string? Runtime = null,
@@ -72,6 +73,7 @@ internal sealed record DaemonConfigFile(
     /// <summary>What <c>crioci config default</c> prints: every key, set to what the daemon uses when it is absent.</summary>
     public static DaemonConfigFile Defaults => new(
         Socket: DaemonOptions.DefaultSocketPath,
+        SocketGroup: "root",
         Root: DaemonOptions.DefaultRootDirectory,
         State: DaemonOptions.DefaultStateDirectory,
         Runtime: DaemonOptions.DefaultRuntimeExecutable,

@@ -13,6 +13,9 @@ internal sealed record DaemonOptions(
     string RuntimeExecutable,
     IReadOnlyList<string> InsecureRegistries)
 {
+    /// <summary>The group (name or numeric gid) the socket is given, so its members can use crictl; null: root's.</summary>
+    public string? SocketGroup { get; init; }
+
     /// <summary>Metrics, traces and logs: exporters, addresses, log level and format.</summary>
     public Telemetry.TelemetryOptions Telemetry { get; init; } = CriServer.Telemetry.TelemetryOptions.Default;
 

@@ -83,6 +83,7 @@ internal static class Program
     /// <summary>Serves until SIGTERM/SIGINT; the host's console lifetime turns those into a graceful stop.</summary>
     private static async Task RunAsync(DaemonOptions options)
     {
+        var socketGid = SocketFile.ResolveGroup(options.SocketGroup);
         DaemonDirectories.Create(options);
         using var instanceLock = InstanceLock.Acquire(options.RootDirectory, options.LockFilePath);
 
@@ -117,7 +118,7 @@ internal static class Program
         try
         {
             // Kestrel creates the socket with the umask's mode; narrow it before kubelet is told to connect.
-            SocketFile.SetMode(options.SocketPath);
+            SocketFile.SetAccess(options.SocketPath, socketGid);
             logger.DaemonListening(CriRuntimeService.DaemonVersion, options.SocketPath, options.RootDirectory, options.StateDirectory);
             await app.WaitForShutdownAsync();
         }

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace CriOci.CriServer;
 
 /// <summary>The unix socket file around Kestrel's bind: stale-file cleanup before, mode after.</summary>
-internal static class SocketFile
+internal static partial class SocketFile
 {
     /// <summary>kubelet runs as root; 0660 lets a chosen group (e.g. for crictl) in and nobody else.</summary>
     public const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
@@ -34,5 +34,43 @@ internal static class SocketFile
         File.Delete(socketPath);
     }
 
-    public static void SetMode(string socketPath) => File.SetUnixFileMode(socketPath, Mode);
+    /// <summary>
+    /// The gid of <paramref name="group"/>: a number as it is, a name from /etc/group; null
+    /// (root's group) when none is configured. Resolved before the socket exists, so a typo
+    /// stops the daemon before kubelet can connect.
+    /// </summary>
+    public static uint? ResolveGroup(string? group, string groupFile = "/etc/group")
+    {
+        if (string.IsNullOrEmpty(group))
+        {
+            return null;
+        }
+        if (uint.TryParse(group, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var gid))
+        {
+            return gid;
+        }
+        var lines = File.Exists(groupFile) ? File.ReadLines(groupFile) : [];
+        foreach (var fields in lines.Select(line => line.Split(':')))
+        {
+            if (fields.Length > 2 && fields[0] == group
+                && uint.TryParse(fields[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out gid))
+            {
+                return gid;
+            }
+        }
+        throw new DaemonConfigException($"socketGroup: group {group} is not in {groupFile}");
+    }
+
+    /// <summary>Mode 0660, and the configured group (the owner stays root, the daemon's user).</summary>
+    public static void SetAccess(string socketPath, uint? gid)
+    {
+        File.SetUnixFileMode(socketPath, Mode);
+        if (gid is { } group && lchown(socketPath, uint.MaxValue /* owner unchanged */, group) != 0)
+        {
+            throw new IOException($"chgrp {group} {socketPath}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int lchown(string path, uint owner, uint group);
 }

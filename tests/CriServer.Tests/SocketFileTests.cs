@@ -35,4 +35,29 @@ public sealed class SocketFileTests : IDisposable
         Assert.Equal($"socket {path} is served by another process", error.Message);
         Assert.True(File.Exists(path));
     }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("0", 0u)]
+    [InlineData("4242", 4242u)]
+    [InlineData("crictl-users", 1500u)]
+    public void ResolveGroup_NumberNameOrNone(string? group, uint? expected)
+    {
+        var groupFile = Path.Combine(root.FullName, "group");
+        File.WriteAllText(groupFile, "root:x:0:\nbroken\ncrictl-users:x:1500:alice\n");
+
+        Assert.Equal(expected, SocketFile.ResolveGroup(group, groupFile));
+    }
+
+    [Fact]
+    public void ResolveGroup_UnknownName_ThrowsNamingTheKeyAndGroup()
+    {
+        var groupFile = Path.Combine(root.FullName, "group");
+        File.WriteAllText(groupFile, "root:x:0:\n");
+
+        var error = Assert.Throws<DaemonConfigException>(() => SocketFile.ResolveGroup("wheel", groupFile));
+
+        Assert.Equal($"socketGroup: group wheel is not in {groupFile}", error.Message);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CriOci.Cri.V1;
+using CriOci.TestSupport;
 
 namespace CriOci.E2E.Fixtures;
 
@@ -132,6 +133,15 @@ public sealed class DaemonProcess : IAsyncDisposable
         {
             // The daemon is not answering; the caller's unmount clean-up is all that is left.
         }
+    }
+
+    /// <summary>SIGTERM, as systemd stops it for an upgrade; returns the exit code once it has exited.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        await CommandRunner.RunAsync("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL, as the OOM killer or a node problem would.</summary>
