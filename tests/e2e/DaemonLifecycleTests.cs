@@ -88,4 +88,34 @@ public sealed class DaemonLifecycleTests(RegistryFixture registry)
             await PodLifecycleTests.CleanUpAsync(daemon.BaseDirectory);
         }
     }
+
+    [Fact]
+    public async Task RootAndStateDirectories_HoldNothingWorldWritable()
+    {
+        await using var pod = await DaemonWithPod.StartAsync(registry, "perms");
+        var id = await pod.StartContainerAsync("writer", null, "sh", "-c", "echo hello; sleep 3600");
+        await pod.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { "true" }, Timeout = 10 });
+        var daemon = pod.Daemon;
+
+        // Left out, on purpose: what images and containers hold (image layers and a container's
+        // writable layer keep their own modes, /tmp 1777 among them) and other file systems
+        // mounted below (-xdev; a pod's /dev/shm is a tmpfs of mode 1777 for its containers, as
+        // containerd's is, and find still lists the mount point itself).
+        var imageLayers = Path.Combine(daemon.RootDirectory, "images");
+        var containerLayers = Path.Combine(daemon.RootDirectory, "containers", "*", "upper");
+        var containerWork = Path.Combine(daemon.RootDirectory, "containers", "*", "work");
+        var podShm = Path.Combine(daemon.StateDirectory, "pods", "*", "shm");
+        var found = await CommandRunner.RunAsync("find", [daemon.RootDirectory, daemon.StateDirectory, "-xdev",
+            "(", "-path", imageLayers, "-o", "-path", containerLayers, "-o", "-path", containerWork, "-o", "-path", podShm, ")", "-prune",
+            "-o", "-perm", "-o+w", "!", "-type", "l", "-print"]);
+
+        Assert.True(found.StandardOutput.Length == 0, $"world-writable under the daemon's directories:\n{found.StandardOutput}");
+        // The check can see: a file the test makes world-writable is reported.
+        var probe = Path.Combine(daemon.StateDirectory, "probe");
+        await File.WriteAllTextAsync(probe, "");
+        File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.OtherWrite);
+        var control = await CommandRunner.RunAsync("find", [daemon.StateDirectory, "-xdev", "-perm", "-o+w", "!", "-type", "l", "-print"]);
+        File.Delete(probe);
+        Assert.Contains(probe, control.StandardOutput);
+    }
 }
