@@ -39,7 +39,7 @@ public sealed class RuntimeHandlerTests : IDisposable
     private static PodSandboxConfig Pod(string name) => new()
     {
         Metadata = new PodSandboxMetadata { Name = name, Namespace = "rc", Uid = "uid-" + name },
-        Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node } } },
+        Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Container } } },
     };
 
     private static ContainerConfig Container(string name) => new()
