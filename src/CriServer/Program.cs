@@ -72,6 +72,13 @@ internal static class Program
             await Console.Error.WriteLineAsync($"crioci: {ex.Message}");
             return ExitFailure;
         }
+        catch (Core.InvalidArgumentException ex)
+        {
+            // A setting only a backend can judge (an images.pinned entry that is no reference):
+            // its message names the key, and a stack would hide it.
+            await Console.Error.WriteLineAsync($"crioci: {ex.Message}");
+            return ExitFailure;
+        }
         catch (Exception ex)
         {
             // A backend that fails to start (reconciling state on disk): keep the stack for the bug report.

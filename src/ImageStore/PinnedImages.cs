@@ -25,7 +25,8 @@ internal sealed class PinnedImages
             }
             if (!ImageReference.TryParse(entry, out var reference, out var error))
             {
-                throw new InvalidArgumentException($"pinned image \"{entry}\" is not an image reference or ID: {error}");
+                // Named by its config key: the daemon stops on it at start with this message.
+                throw new InvalidArgumentException($"images.pinned: \"{entry}\" is not an image reference or ID: {error}");
             }
             // "name:tag@digest" is stored by its digest alone, as a pull of it records it.
             references.Add(reference.Digest is { } digest ? reference.WithDigest(digest) : reference.ToString());

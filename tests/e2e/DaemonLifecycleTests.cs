@@ -44,6 +44,24 @@ public sealed class DaemonLifecycleTests(RegistryFixture registry)
     }
 
     [Fact]
+    public async Task Config_PinnedEntryThatIsNoReference_StopsTheDaemonNamingTheKeyWithoutAStack()
+    {
+        var baseDirectory = Directory.CreateTempSubdirectory("crioci-e2e-pinned-").FullName;
+        var configFile = Path.Combine(baseDirectory, "config.json");
+        await File.WriteAllTextAsync(configFile, """{ "images": { "pinned": ["Not A Reference"] } }""");
+        var logPath = Path.Combine(baseDirectory, "daemon.log");
+        using var process = DaemonProcess.Launch(baseDirectory, logPath, ["--config", configFile]);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(deadline.Token);
+
+        var log = await File.ReadAllTextAsync(logPath);
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("images.pinned: \"Not A Reference\" is not an image reference or ID", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.False(File.Exists(Path.Combine(baseDirectory, "crioci.sock")));
+    }
+
+    [Fact]
     public async Task Sigterm_FinishesTheCallInFlightAndLeavesContainersRunning()
     {
         var daemon = await DaemonProcess.StartAsync();
