@@ -5,7 +5,6 @@ using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Linux.Interop;
 using CriOci.OciRuntime.Spec;
 using CriOci.OciRuntime.State;
-using Microsoft.Win32.SafeHandles;
 
 namespace CriOci.OciRuntime.External;
 
@@ -16,8 +15,6 @@ namespace CriOci.OciRuntime.External;
 /// </summary>
 internal static class ExternalExec
 {
-    private const int MaxOutputBytes = 16 * 1024 * 1024;
-
     /// <summary>What ^D types: a terminal's end of input.</summary>
     private const byte EndOfTransmission = 0x04;
 
@@ -50,10 +47,10 @@ internal static class ExternalExec
                 LibC.close(stdoutWrite);
                 LibC.close(stderrWrite);
             }
-            using var stdout = ReadStream(stdoutRead);
-            using var stderr = ReadStream(stderrRead);
-            var stdoutTask = ReadCappedAsync(stdout);
-            var stderrTask = ReadCappedAsync(stderr);
+            using var stdout = ExecOutput.ReadStream(stdoutRead);
+            using var stderr = ExecOutput.ReadStream(stderrRead);
+            var stdoutTask = ExecOutput.ReadCappedAsync(stdout);
+            var stderrTask = ExecOutput.ReadCappedAsync(stderr);
             var exitTask = Task.Factory.StartNew(() =>
             {
                 int status;
@@ -216,22 +213,4 @@ internal static class ExternalExec
             // No pid file yet: the command never started.
         }
     }
-
-    private static FileStream ReadStream(int fd) =>
-        new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, bufferSize: 0);
-
-    private static Task<byte[]> ReadCappedAsync(Stream stream) => Task.Factory.StartNew(() =>
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = stream.Read(chunk)) > 0)
-        {
-            if (buffer.Length < MaxOutputBytes)
-            {
-                buffer.Write(chunk, 0, (int)Math.Min(read, MaxOutputBytes - buffer.Length));
-            }
-        }
-        return buffer.ToArray();
-    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

@@ -5,7 +5,6 @@ using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Linux.Interop;
 using CriOci.OciRuntime.Spec;
 using CriOci.OciRuntime.State;
-using Microsoft.Win32.SafeHandles;
 
 namespace CriOci.OciRuntime.Launch;
 
@@ -16,9 +15,6 @@ namespace CriOci.OciRuntime.Launch;
 /// </summary>
 public static class ContainerExec
 {
-    /// <summary>CRI implementations cap ExecSync output; kubelet itself keeps far less for probes.</summary>
-    private const int MaxOutputBytes = 16 * 1024 * 1024;
-
     private static readonly (string Name, int Flag)[] JoinedNamespaces =
     [
         ("ipc", LibC.CLONE_NEWIPC),
@@ -77,7 +73,7 @@ public static class ContainerExec
         {
             var pid = StartProcess(runtimeExecutable, initPid, processFile, cgroupPath, bundle,
                 new InitStdio(devNull, stdoutWrite, stderrWrite), out var syncRead);
-            return new SpawnedExec(pid, ReadStream(stdoutRead), ReadStream(stderrRead), syncRead);
+            return new SpawnedExec(pid, ExecOutput.ReadStream(stdoutRead), ExecOutput.ReadStream(stderrRead), syncRead);
         }
         catch
         {
@@ -170,8 +166,8 @@ public static class ContainerExec
                 LibC.close(exec.SyncRead);
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        var stdoutTask = ReadCappedAsync(stdout);
-        var stderrTask = ReadCappedAsync(stderr);
+        var stdoutTask = ExecOutput.ReadCappedAsync(stdout);
+        var stderrTask = ExecOutput.ReadCappedAsync(stderr);
         var exitTask = Task.Factory.StartNew(() =>
         {
             int status;
@@ -219,23 +215,6 @@ public static class ContainerExec
         return new ExecResult(exitTask.Result, output[0], output[1]);
     }
 
-    private static FileStream ReadStream(int fd) =>
-        new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, bufferSize: 0);
-
-    private static Task<byte[]> ReadCappedAsync(Stream stream) => Task.Factory.StartNew(() =>
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = stream.Read(chunk)) > 0)
-        {
-            if (buffer.Length < MaxOutputBytes)
-            {
-                buffer.Write(chunk, 0, (int)Math.Min(read, MaxOutputBytes - buffer.Length));
-            }
-        }
-        return buffer.ToArray();
-    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static bool SameNamespace(string a, string b)
     {

@@ -350,26 +350,8 @@ public sealed class ContainerRuntime : IContainerRuntime
         }
     }
 
-    public async Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken)
-    {
-        var state = StateOf(id).ReadState() ?? throw new NotFoundException($"container {id} not found");
-        if (state.MonitorPid == 0 || !ProcStat.IsSameLiveProcess(state.MonitorPid, state.MonitorStartTime)
-            || GetState(id)?.Status is ContainerStatus.Stopped)
-        {
-            // api.proto: a runtime that cannot reopen must say so and create no new file.
-            throw new FailedPreconditionException($"container {id} is not running; its log cannot be reopened");
-        }
-        Errno.Check(LibC.kill(state.MonitorPid, Monitor.ContainerMonitor.ReopenLogSignal), "kill", $"monitor of {id}");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!File.Exists(logPath))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new UnavailableException($"the monitor of container {id} did not reopen {logPath}");
-            }
-            await Task.Delay(2, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task ReopenLogAsync(string id, string logPath, CancellationToken cancellationToken) =>
+        Monitor.MonitorLogReopen.RequestAsync(StateOf(id), id, () => GetState(id)?.Status is ContainerStatus.Stopped, logPath, cancellationToken);
 
     public void UpdateResources(string id, ResourcesSpec resources)
     {
