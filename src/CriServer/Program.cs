@@ -93,6 +93,7 @@ internal static class Program
         var socketGid = SocketFile.ResolveGroup(options.SocketGroup);
         DaemonDirectories.Create(options);
         using var instanceLock = InstanceLock.Acquire(options.RootDirectory, options.LockFilePath);
+        Images.ImageStaging.RemoveInterrupted(options.RootDirectory);
 
         var builder = CriServerHost.CreateBuilder(options.SocketPath);
         builder.AddCriTelemetry(options.Telemetry);

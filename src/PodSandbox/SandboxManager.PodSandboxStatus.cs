@@ -18,7 +18,7 @@ internal sealed partial class SandboxManager
         {
             Id = id,
             Metadata = config.Metadata,
-            State = record.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready,
+            State = StateOf(record),
             CreatedAt = record.CreatedAt.ToUnixTimeNanoseconds(),
             Network = NetworkStatus(record.PodIps),
             Linux = new LinuxPodSandboxStatus
@@ -37,6 +37,14 @@ internal sealed partial class SandboxManager
         return response;
     }
 
+    /// <summary>
+    /// Ready until stopped, unless the pod shares a PID namespace whose PID 1 (the infra reaper)
+    /// has died: no container can join that namespace any more, so the pod is reported NotReady
+    /// and kubelet recreates it, as it does when containerd's pause container dies.
+    /// </summary>
+    private static PodSandboxState StateOf(Storage.SandboxRecord record) =>
+        record.Ready && record.Infra is not { IsAlive: false } ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready;
+
     /// <summary>api.proto: "ip" is the primary address (IPv4 first, as kubelet prefers), the rest are additional_ips.</summary>
     private static PodSandboxNetworkStatus NetworkStatus(IReadOnlyList<string>? podIps)
     {
@@ -54,7 +62,7 @@ internal sealed partial class SandboxManager
         var result = new List<Cri.V1.PodSandbox>();
         foreach (var (id, sandbox) in _sandboxes)
         {
-            var state = sandbox.Record.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready;
+            var state = StateOf(sandbox.Record);
             if (filter is not null)
             {
                 if (filter.Id.Length > 0 && !id.StartsWith(filter.Id, StringComparison.Ordinal))

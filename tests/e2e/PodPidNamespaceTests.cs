@@ -186,6 +186,44 @@ public sealed class PodPidNamespaceTests(RegistryFixture registry) : IAsyncLifet
     }
 
     [Fact]
+    public async Task PidModePod_InfraReaperKilled_PodIsNotReadyAndStillStopsAndRemoves()
+    {
+        var pod = Pod("reaper-killed", NamespaceMode.Pod);
+        var podId = await RunPodAsync(pod);
+        await StartAsync(podId, pod, "first", NamespaceMode.Pod, "", "sleep", "3601");
+        var (infraPid, _) = InfraOf(podId);
+        var ready = await Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId });
+        Assert.Equal(PodSandboxState.SandboxReady, ready.Status.State);
+
+        // PID 1 of the namespace gone: the kernel kills the pod's processes, and no new
+        // container can ever join that namespace.
+        using (var reaper = System.Diagnostics.Process.GetProcessById(infraPid))
+        {
+            reaper.Kill();
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (HostInspection.StartTimeOf(infraPid) is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var status = await Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId });
+        Assert.Equal(PodSandboxState.SandboxNotready, status.Status.State);
+        var listed = await Runtime.ListPodSandboxAsync(new ListPodSandboxRequest
+        {
+            Filter = new PodSandboxFilter { Id = podId, State = new PodSandboxStateValue { State = PodSandboxState.SandboxNotready } },
+        });
+        Assert.Single(listed.Items);
+        var error = await Assert.ThrowsAsync<RpcException>(() => StartAsync(podId, pod, "late", NamespaceMode.Pod, "", "sleep", "1"));
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+
+        await Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = podId });
+        await Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        Assert.Empty(HostInspection.ProcessesMentioning(_daemon.StateDirectory, exceptPid: _daemon.Pid));
+        Assert.Empty(HostInspection.MountsUnder(_daemon.StateDirectory));
+    }
+
+    [Fact]
     public async Task Sysctls_NetAndIpc_AreThePodsAndNotTheHosts()
     {
         var hostSomaxconn = File.ReadAllText("/proc/sys/net/core/somaxconn");

@@ -43,6 +43,7 @@ internal static class ImagesCommand
         {
             DaemonDirectories.Create(request.Options);
             using var instanceLock = AcquireStore(request.Options);
+            ImageStaging.RemoveInterrupted(request.Options.RootDirectory);
             var images = ImageServiceFactory.Create(request.Options.ImageStore);
             if (request.Import)
             {
@@ -88,7 +89,7 @@ internal static class ImagesCommand
             return await images.ImportLayoutAsync(request.Path, request.BaseName, cancellationToken);
         }
         // Extracted next to the store, on its filesystem, and removed whatever happens.
-        var extracted = Path.Combine(request.Options.RootDirectory, $"import-{Guid.NewGuid():N}");
+        var extracted = ImageStaging.NewDirectory(request.Options.RootDirectory, "import");
         try
         {
             Directory.CreateDirectory(extracted);
@@ -108,7 +109,7 @@ internal static class ImagesCommand
             await images.ExportLayoutAsync(request.Image!, request.Path, cancellationToken);
             return;
         }
-        var staged = Path.Combine(request.Options.RootDirectory, $"export-{Guid.NewGuid():N}");
+        var staged = ImageStaging.NewDirectory(request.Options.RootDirectory, "export");
         try
         {
             await images.ExportLayoutAsync(request.Image!, staged, cancellationToken);
