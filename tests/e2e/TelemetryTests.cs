@@ -258,6 +258,37 @@ public sealed class TelemetryTests(RegistryFixture registry)
         }
     }
 
+    /// <summary>
+    /// A log line written during a traced CRI call names that call's exported span, so a log
+    /// search by trace ID finds it next to the trace.
+    /// </summary>
+    [Fact]
+    public async Task Logs_JsonFormatDuringTracedCall_ScopeCarriesTheCriSpansIds()
+    {
+        await using var receiver = new OtlpReceiver();
+        var daemon = await StartExportingToAsync(receiver, "--log-format", "json", "--log-level", "debug");
+        try
+        {
+            var traceId = ActivityTraceId.CreateRandom().ToHexString();
+            var caller = Caller(traceId);
+            await daemon.Client.Runtime.ListContainersAsync(new ListContainersRequest(), caller.Headers);
+
+            var span = await WaitForAsync(() => receiver.Spans().FirstOrDefault(s => s.TraceId == traceId));
+            var lines = await WaitForLinesAsync(daemon, lines => lines.Any(l => l.Contains(traceId, StringComparison.Ordinal)));
+            var started = lines.Single(l => l.Contains("\"ListContainers started\"", StringComparison.Ordinal) && l.Contains(traceId, StringComparison.Ordinal));
+            using var json = System.Text.Json.JsonDocument.Parse(started);
+            var scopes = json.RootElement.GetProperty("Scopes").EnumerateArray().ToList();
+            Assert.Contains(scopes, scope => scope.ValueKind == System.Text.Json.JsonValueKind.Object
+                && scope.TryGetProperty("TraceId", out var trace) && trace.GetString() == traceId
+                && scope.TryGetProperty("SpanId", out var spanId) && spanId.GetString() == span.SpanId);
+        }
+        finally
+        {
+            await daemon.DisposeAsync();
+            await PodLifecycleTests.CleanUpAsync(daemon.BaseDirectory);
+        }
+    }
+
     private static async Task<IReadOnlyList<string>> WaitForLinesAsync(DaemonProcess daemon, Func<IReadOnlyList<string>, bool> complete)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -299,7 +330,7 @@ public sealed class TelemetryTests(RegistryFixture registry)
     }
 
     /// <summary>The daemon exporting to <paramref name="receiver"/> over OTLP/HTTP, configured by its config file.</summary>
-    private static async Task<DaemonProcess> StartExportingToAsync(OtlpReceiver receiver)
+    private static async Task<DaemonProcess> StartExportingToAsync(OtlpReceiver receiver, params string[] extraArgs)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "crioci-e2e-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(baseDirectory);
@@ -314,7 +345,7 @@ public sealed class TelemetryTests(RegistryFixture registry)
         Environment.SetEnvironmentVariable("OTEL_METRIC_EXPORT_INTERVAL", "500");
         try
         {
-            return await DaemonProcess.StartAsync(baseDirectory, ["--config", config]);
+            return await DaemonProcess.StartAsync(baseDirectory, ["--config", config, .. extraArgs]);
         }
         finally
         {
