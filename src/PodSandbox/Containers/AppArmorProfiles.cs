@@ -60,13 +60,23 @@ public sealed class AppArmorProfiles(string profilesFile = AppArmorProfiles.Prof
         }
         using (process)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.StandardInput.WriteAsync(profileText.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            await stdout.ConfigureAwait(false);
-            var errors = await stderr.ConfigureAwait(false);
+            string errors;
+            try
+            {
+                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+                await process.StandardInput.WriteAsync(profileText.AsMemory(), cancellationToken).ConfigureAwait(false);
+                process.StandardInput.Close();
+                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                await stdout.ConfigureAwait(false);
+                errors = await stderr.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A parser left running would finish loading after the caller gave up; stop it.
+                process.Kill();
+                throw;
+            }
             if (process.ExitCode != 0)
             {
                 throw new FailedPreconditionException($"cannot load AppArmor profile {name}: {parser} -Kr exited with {process.ExitCode}: {errors.Trim()}");

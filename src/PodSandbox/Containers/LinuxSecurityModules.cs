@@ -4,12 +4,6 @@ using CriOci.OciRuntime.Security;
 
 namespace CriOci.PodSandbox.Containers;
 
-/// <summary>A container's AppArmor profile and SELinux labels, as they go into config.json (null: none).</summary>
-public sealed record LinuxSecurityLabels(string? AppArmorProfile, SELinuxLabels? SELinux)
-{
-    public static LinuxSecurityLabels None { get; } = new(null, null);
-}
-
 /// <summary>
 /// The Linux security modules this node enforces, and what a container's AppArmor and SELinux
 /// settings become on it. What the node cannot apply is refused with the field named, never
