@@ -68,10 +68,4 @@ public sealed class AppArmorDefaultProfileTests
     {
         Assert.Contains("  " + rule + "\n", AppArmorDefaultProfile.Generate());
     }
-
-    [Fact]
-    public void Name_IsCriociDefault()
-    {
-        Assert.Equal("crioci-default", AppArmorDefaultProfile.Name);
-    }
 }
