@@ -20,6 +20,7 @@ packages=(
   runc                        # a peer runtime for benchmarks and RuntimeClass tests
   crun                        # a peer runtime for benchmarks and RuntimeClass tests
   libseccomp2                 # seccomp filters (the runtime loads libseccomp.so.2)
+  apparmor                    # apparmor_parser -Q: compiles the crioci-default profile in tests (no AppArmor kernel needed)
   prometheus                  # /usr/bin/prometheus: scrapes the daemon's metrics endpoint (tests/e2e/TelemetryTests)
   golang-go                   # builds the spdystream clients of tests/Streaming.Tests/GoSpdy
   golang-github-docker-spdystream-dev # the SPDY library under kubelet/kubectl/crictl, as a third-party client

@@ -17,8 +17,8 @@ internal sealed partial class SandboxManager
         {
             throw new InvalidArgumentException("config.metadata.name is required");
         }
-        _securityModules.CheckAppArmor(config.Linux?.SecurityContext);
         _securityModules.CheckSELinux(config.Linux?.SecurityContext?.SelinuxOptions, "config.linux.security_context.selinux_options");
+        var appArmorProfile = await _securityModules.AppArmorProfileAsync(config.Linux?.SecurityContext, cancellationToken).ConfigureAwait(false);
         var podId = Resolve(_sandboxes, podSandboxId) ?? throw new NotFoundException($"pod sandbox {podSandboxId} not found");
         using var podLock = await _locks.AcquireAsync(podId, cancellationToken).ConfigureAwait(false);
         if (!_sandboxes.TryGetValue(podId, out var sandbox))
@@ -29,6 +29,8 @@ internal sealed partial class SandboxManager
         {
             throw new FailedPreconditionException($"pod sandbox {podId} is not ready");
         }
+        var securityLabels = new LinuxSecurityLabels(appArmorProfile,
+            _securityModules.SELinuxLabelsFor(config.Linux?.SecurityContext, sandbox.Config.Linux?.SecurityContext, podId));
         var id = NewId();
         var rollback = new Rollback(_logger);
         try
@@ -62,7 +64,7 @@ internal sealed partial class SandboxManager
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
             var imageVolumeSources = ImageVolumes.Mount(_mounter, bundle, config, imageVolumes, rollback);
             var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile,
-                imageVolumeSources, PidNamespaceToJoin(podId, sandbox, config)));
+                imageVolumeSources, PidNamespaceToJoin(podId, sandbox, config), securityLabels));
             CreateMountSources(spec);
             AtomicFile.ReplaceVolatile(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
             specSpan?.Dispose();

@@ -75,7 +75,7 @@ internal sealed partial class SandboxManager
             if (!hostIpc)
             {
                 Directory.CreateDirectory(shm);
-                _mounter.MountTmpfs(shm, DefaultShmOptions);
+                _mounter.MountTmpfs(shm, OciRuntime.Security.MountLabel.AddTo(DefaultShmOptions, _securityModules.PodMountLabel(config.Linux?.SecurityContext, id)));
                 rollback.Push("unmount shm", () => _mounter.Unmount(shm));
             }
 

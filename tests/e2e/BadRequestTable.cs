@@ -219,6 +219,12 @@ public static class BadRequestTable
             {
                 Apparmor = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.Localhost, LocalhostRef = "my-profile" },
             } }));
+#pragma warning disable CS0612 // the deprecated string field, as older kubelets send it
+        yield return Row(rpc, "deprecated localhost/NAME AppArmor profile on a node without AppArmor", FailedPrecondition, "apparmor", Create(r =>
+            r.Config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { ApparmorProfile = "localhost/my-profile" } }));
+        yield return Row(rpc, "unknown deprecated AppArmor profile string", InvalidArgument, "apparmor_profile", Create(r =>
+            r.Config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { ApparmorProfile = "docker/default" } }));
+#pragma warning restore CS0612
         yield return Row(rpc, "SELinux options on a node without SELinux", FailedPrecondition, "selinux_options", Create(r =>
             r.Config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { SelinuxOptions = new SELinuxOption { Type = "container_t" } } }));
         foreach (var name in TraversalNames)

@@ -34,11 +34,13 @@ internal static class FeaturesCommand
             Strings(writer, "archs", ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"]);
             Strings(writer, "supportedFlags", ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"]);
             writer.WriteEndObject();
+            // features-linux.md: "enabled" says the runtime implements the module, unrelated to
+            // whether this host enforces it (create refuses a profile or label the host cannot apply).
             writer.WriteStartObject("apparmor");
-            writer.WriteBoolean("enabled", false);
+            writer.WriteBoolean("enabled", true);
             writer.WriteEndObject();
             writer.WriteStartObject("selinux");
-            writer.WriteBoolean("enabled", false);
+            writer.WriteBoolean("enabled", true);
             writer.WriteEndObject();
             writer.WriteEndObject();
             writer.WriteEndObject();

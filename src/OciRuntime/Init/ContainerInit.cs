@@ -42,6 +42,7 @@ public static class ContainerInit
             var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)
                 ?? throw new InitException("config.json is empty");
             process = spec.Process ?? throw new InitException("config.json has no process");
+            var securityAttributes = Security.ExecSecurityAttributes.ForProcess(process);
             var rootfs = spec.Root?.Path ?? throw new InitException("config.json has no root.path");
             if (!Path.IsPathRooted(rootfs))
             {
@@ -80,7 +81,7 @@ public static class ContainerInit
             }
             SetHostname(spec);
             ApplySysctls(spec.Linux?.Sysctl);
-            RootfsSetup.MaskPaths(spec.Linux?.MaskedPaths);
+            RootfsSetup.MaskPaths(spec.Linux?.MaskedPaths, spec.Linux?.MountLabel);
             RootfsSetup.MakeReadonly(spec.Linux?.ReadonlyPaths);
             if (spec.Root.Readonly)
             {
@@ -92,6 +93,9 @@ public static class ContainerInit
             startState = new OciState(SpecDefaults.OciVersion, id, "running", hostPid, bundle, spec.Annotations);
             executable = ProcessSetup.ResolveExecutable(process);
             SchedulingSetup.Apply(process, spec.Linux?.Personality);
+            // Before credentials and no_new_privs: with no_new_privs set, an unconfined task may
+            // no longer pick an AppArmor profile to change to (runc's order).
+            securityAttributes.Apply(process);
             ProcessSetup.ApplyCredentialsAndSeccomp(process, spec.Linux?.Seccomp);
         }
         catch (Exception exception) when (exception is InitException or SyscallException or IOException or JsonException or ArgumentException or UnauthorizedAccessException or Core.CriOciException or InvalidOperationException or System.ComponentModel.Win32Exception)

@@ -34,6 +34,8 @@ public static class ExecInit
         {
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
                 ?? throw new InitException("process file is empty");
+            // The container's own profile and label (the process file carries them, as runc exec's does).
+            var securityAttributes = Security.ExecSecurityAttributes.ForProcess(process);
             // An exec'd process is filtered like the container's own (runc exec does the same).
             var containerLinux = bundle is null ? null
                 : JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)?.Linux;
@@ -66,6 +68,7 @@ public static class ExecInit
             var executable = ProcessSetup.ResolveExecutable(process);
             // The container's execution domain holds for every process in it (runc's setns init too).
             SchedulingSetup.Apply(process, containerLinux?.Personality);
+            securityAttributes.Apply(process);
             ProcessSetup.ApplyCredentialsAndSeccomp(process, seccomp);
             ProcessSetup.Exec(executable, process);
             return 127;

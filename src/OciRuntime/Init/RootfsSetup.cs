@@ -20,15 +20,16 @@ internal static class RootfsSetup
         Errno.Check(LibC.mount(rootfs, rootfs, null, LibC.MS_BIND | LibC.MS_REC, null), "bind mount rootfs", rootfs);
 
         using var root = new RootedPath(rootfs);
+        var mountLabel = spec.Linux?.MountLabel;
         var devBound = false;
         foreach (var mount in spec.Mounts ?? [])
         {
             if (mount.Type == "cgroup")
             {
-                MountCgroups(root, mount, cgroupPath ?? throw new InitException($"mount {mount.Destination}: the container has no cgroup"));
+                MountCgroups(root, mount, cgroupPath ?? throw new InitException($"mount {mount.Destination}: the container has no cgroup"), mountLabel);
                 continue;
             }
-            MountOne(root, mount);
+            MountOne(root, mount, mountLabel);
             devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
         }
         if (!devBound)
@@ -37,7 +38,7 @@ internal static class RootfsSetup
         }
     }
 
-    private static void MountOne(RootedPath root, MountSpec mount)
+    private static void MountOne(RootedPath root, MountSpec mount, string? mountLabel)
     {
         if (!mount.Destination.StartsWith('/'))
         {
@@ -57,7 +58,8 @@ internal static class RootfsSetup
             }
             else
             {
-                Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, options.Data.Length > 0 ? options.Data : null), "mount", where);
+                var data = Security.MountLabel.Applies(mount.Type, bind: false) ? Security.MountLabel.AddTo(options.Data, mountLabel) : options.Data;
+                Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, data.Length > 0 ? data : null), "mount", where);
             }
             // The descriptor still names the directory under the new mount; remounts and
             // propagation changes must reach the mount itself, so resolve the path again.
@@ -104,7 +106,7 @@ internal static class RootfsSetup
     /// cgroup of each hierarchy (bind-mounted from the host) under the usual names, so tools
     /// inside read their limits, and nothing of the rest of the host's tree.
     /// </summary>
-    private static void MountCgroups(RootedPath root, MountSpec mount, string cgroupPath)
+    private static void MountCgroups(RootedPath root, MountSpec mount, string cgroupPath, string? mountLabel)
     {
         var options = MountOptions.Parse("tmpfs", mount.Options);
         var readOnly = (options.Flags & LibC.MS_RDONLY) != 0;
@@ -122,7 +124,7 @@ internal static class RootfsSetup
                 Type = "tmpfs",
                 Source = "tmpfs",
                 Options = ["nosuid", "noexec", "nodev", "mode=755"],
-            });
+            }, mountLabel);
             foreach (var cgroupMount in hierarchy.Mounts)
             {
                 var name = cgroupMount.IsV2 ? "unified" : Path.GetFileName(cgroupMount.MountPoint);
@@ -132,7 +134,7 @@ internal static class RootfsSetup
         var bindOptions = readOnly ? new[] { "rbind", "ro", "nosuid", "noexec", "nodev" } : ["rbind", "nosuid", "noexec", "nodev"];
         foreach (var (source, destination) in binds)
         {
-            MountOne(root, new MountSpec { Destination = destination, Type = "bind", Source = source, Options = bindOptions });
+            MountOne(root, new MountSpec { Destination = destination, Type = "bind", Source = source, Options = bindOptions }, mountLabel: null);
         }
         if (readOnly && hierarchy.Mode != Cgroups.CgroupMode.Unified)
         {
@@ -173,7 +175,8 @@ internal static class RootfsSetup
     }
 
     /// <summary>Hides paths from the container (runtime-spec maskedPaths): /dev/null over files, an empty read-only tmpfs over directories.</summary>
-    public static void MaskPaths(IReadOnlyList<string>? paths)
+    /// <param name="mountLabel">linux.mountLabel: the tmpfs over a masked directory is the container's like any other it gets.</param>
+    public static void MaskPaths(IReadOnlyList<string>? paths, string? mountLabel)
     {
         if (paths is not { Count: > 0 })
         {
@@ -187,7 +190,8 @@ internal static class RootfsSetup
             {
                 if (Directory.Exists(path))
                 {
-                    Errno.Check(LibC.mount("tmpfs", path, "tmpfs", LibC.MS_RDONLY, null), "mask", path);
+                    var data = Security.MountLabel.AddTo("", mountLabel);
+                    Errno.Check(LibC.mount("tmpfs", path, "tmpfs", LibC.MS_RDONLY, data.Length > 0 ? data : null), "mask", path);
                 }
                 else if (File.Exists(path) || Path.Exists(path))
                 {

@@ -65,6 +65,8 @@ public static class ContainerLauncher
         ContainerId.Validate(id);
         bundle = Path.GetFullPath(bundle);
         var spec = LoadSpec(bundle);
+        // Before anything exists to clean up: a profile or label this host cannot apply.
+        Security.HostSecurityModules.CheckSpecOnThisHost(spec);
         var state = new StateDirectory(stateRoot, id);
         if (state.Exists)
         {

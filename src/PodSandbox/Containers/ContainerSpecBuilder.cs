@@ -38,6 +38,8 @@ public static class ContainerSpecBuilder
                 Capabilities = capabilities,
                 NoNewPrivileges = security?.NoNewPrivs == true,
                 OomScoreAdj = config.Linux?.Resources is { } resources && resources.OomScoreAdj != 0 ? (int)resources.OomScoreAdj : null,
+                ApparmorProfile = input.SecurityLabels?.AppArmorProfile,
+                SelinuxLabel = input.SecurityLabels?.SELinux?.ProcessLabel,
             },
             Root = new RootSpec { Path = RootfsDirectory, Readonly = security?.ReadonlyRootfs == true },
             Hostname = hostNetwork ? null : Sandboxes.SandboxFiles.Hostname(input.SandboxConfig),
@@ -52,6 +54,7 @@ public static class ContainerSpecBuilder
                 CgroupsPath = CgroupsPath(input),
                 Resources = BuildResources(config.Linux?.Resources, privileged),
                 Seccomp = BuildSeccomp(security, privileged, capabilities, input.LocalhostSeccompProfile),
+                MountLabel = input.SecurityLabels?.SELinux?.MountLabel,
             },
         };
     }

@@ -5,6 +5,7 @@ using CriOci.PodSandbox.Storage;
 namespace CriOci.PodSandbox.Containers;
 
 /// <summary>Everything a container's config.json is generated from.</summary>
+/// <param name="SecurityLabels">The AppArmor profile and SELinux labels LinuxSecurityModules chose for this node.</param>
 /// <param name="ImageVolumeSources">Where each image volume (Mount.image) is mounted on the host, by container path.</param>
 public sealed record ContainerSpecInput(
     string ContainerId,
@@ -15,4 +16,5 @@ public sealed record ContainerSpecInput(
     ResolvedUser User,
     SeccompSpec? LocalhostSeccompProfile = null,
     IReadOnlyDictionary<string, string>? ImageVolumeSources = null,
-    string? PidNamespacePath = null);
+    string? PidNamespacePath = null,
+    LinuxSecurityLabels? SecurityLabels = null);

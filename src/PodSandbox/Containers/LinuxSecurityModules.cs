@@ -1,66 +1,114 @@
 using CriOci.Core;
 using CriOci.Cri.V1;
+using CriOci.OciRuntime.Security;
 
 namespace CriOci.PodSandbox.Containers;
 
 /// <summary>
 /// The Linux security modules this node enforces, and what a container's AppArmor and SELinux
-/// settings may ask of them. A profile or label that cannot be applied is refused with the field
-/// named, never dropped: a pod that asked for confinement must not run without it.
+/// settings become on it. What the node cannot apply is refused with the field named, never
+/// dropped: a pod that asked for confinement must not run without it.
 /// </summary>
-public sealed record LinuxSecurityModules(bool AppArmor, bool SELinux)
+public sealed class LinuxSecurityModules(HostSecurityModules host, IAppArmorProfiles appArmorProfiles)
 {
-    public static LinuxSecurityModules None { get; } = new(false, false);
+    private readonly SemaphoreSlim _defaultProfileLock = new(1, 1);
+    private volatile bool _defaultProfileLoaded;
 
-    public static LinuxSecurityModules Detect() => new(
-        AppArmor: ReadTrimmed("/sys/module/apparmor/parameters/enabled") == "Y",
-        SELinux: File.Exists("/sys/fs/selinux/enforce"));
+    public static LinuxSecurityModules None { get; } = new(HostSecurityModules.None, new AppArmorProfiles());
+
+    public bool AppArmor => host.AppArmor;
+
+    public bool SELinux => host.SELinux;
+
+    public static LinuxSecurityModules Detect() => new(HostSecurityModules.Detect(), new AppArmorProfiles());
 
     /// <summary>
-    /// RuntimeDefault and Unconfined need nothing from the runtime here (kubelet asks for
-    /// RuntimeDefault on every AppArmor node; CriOci ships no profile of its own yet). A
-    /// Localhost profile is refused: without AppArmor it cannot be applied, and CriOci cannot
-    /// load one into the kernel yet either.
+    /// process.apparmorProfile, as containerd sets it: RuntimeDefault (or nothing asked) gets
+    /// <see cref="AppArmorDefaultProfile"/> on an AppArmor node, loaded on first use, except for
+    /// privileged containers; Unconfined gets nothing; Localhost gets the named profile, which
+    /// must be loaded already. Without AppArmor only a Localhost profile is refused: kubelet
+    /// asks for RuntimeDefault on every node.
     /// </summary>
-    public void CheckAppArmor(LinuxContainerSecurityContext? security)
+    public async Task<string?> AppArmorProfileAsync(LinuxContainerSecurityContext? security, CancellationToken cancellationToken)
     {
-        // Older kubelets still send the deprecated string field ("localhost/NAME").
-#pragma warning disable CS0612
-        var legacy = security?.ApparmorProfile;
-#pragma warning restore CS0612
-        var localhost = security?.Apparmor is { ProfileType: SecurityProfile.Types.ProfileType.Localhost } profile
-            ? profile.LocalhostRef
-            : legacy is not null && legacy.StartsWith("localhost/", StringComparison.Ordinal) ? legacy["localhost/".Length..] : null;
-        if (localhost is null)
+        var request = AppArmorRequest.From(security);
+        switch (request.Type)
+        {
+            case SecurityProfile.Types.ProfileType.Localhost:
+                var name = request.LocalhostName!;
+                if (!host.AppArmor)
+                {
+                    throw new FailedPreconditionException($"linux.security_context.apparmor: Localhost profile {name} asked for, but AppArmor is not enabled on this node");
+                }
+                if (!appArmorProfiles.IsLoaded(name))
+                {
+                    throw new FailedPreconditionException(
+                        $"linux.security_context.apparmor: Localhost profile {name} is not loaded on this node (not in {AppArmorProfiles.ProfilesFile})");
+                }
+                return name;
+            case SecurityProfile.Types.ProfileType.RuntimeDefault when host.AppArmor && security?.Privileged != true:
+                await EnsureDefaultProfileLoadedAsync(cancellationToken).ConfigureAwait(false);
+                return AppArmorDefaultProfile.Name;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Once per daemon: a profile already loaded (by an earlier daemon, say) is left as it is.</summary>
+    private async Task EnsureDefaultProfileLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (_defaultProfileLoaded)
         {
             return;
         }
-        throw new FailedPreconditionException(AppArmor
-            ? $"linux.security_context.apparmor: Localhost profile {localhost} asked for; crioci cannot apply AppArmor profiles yet"
-            : $"linux.security_context.apparmor: Localhost profile {localhost} asked for, but AppArmor is not enabled on this node");
-    }
-
-    /// <summary>SELinux options are refused the same way: no SELinux here, or labels not supported yet.</summary>
-    public void CheckSELinux(SELinuxOption? options, string field)
-    {
-        if (options is null || (options.User.Length == 0 && options.Role.Length == 0 && options.Type.Length == 0 && options.Level.Length == 0))
-        {
-            return;
-        }
-        throw new FailedPreconditionException(SELinux
-            ? $"{field}: SELinux labels asked for; crioci cannot apply SELinux labels yet"
-            : $"{field}: SELinux labels asked for, but SELinux is not enabled on this node");
-    }
-
-    private static string? ReadTrimmed(string path)
-    {
+        await _defaultProfileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return File.ReadAllText(path).Trim();
+            if (!_defaultProfileLoaded && !appArmorProfiles.IsLoaded(AppArmorDefaultProfile.Name))
+            {
+                await appArmorProfiles.LoadAsync(AppArmorDefaultProfile.Name, AppArmorDefaultProfile.Generate(), cancellationToken).ConfigureAwait(false);
+            }
+            _defaultProfileLoaded = true;
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        finally
+        {
+            _defaultProfileLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// process.selinuxLabel and linux.mountLabel on an SELinux node (<see cref="SELinuxLabels.For"/>);
+    /// a privileged container that names no options runs with the runtime's own label, as
+    /// under containerd. Without SELinux, options are refused and nothing is labelled.
+    /// </summary>
+    public SELinuxLabels? SELinuxLabelsFor(LinuxContainerSecurityContext? container, LinuxSandboxSecurityContext? pod, string podId)
+    {
+        CheckSELinux(container?.SelinuxOptions, "config.linux.security_context.selinux_options");
+        CheckSELinux(pod?.SelinuxOptions, "sandbox_config.linux.security_context.selinux_options");
+        if (!host.SELinux)
         {
             return null;
+        }
+        if (container?.Privileged == true && SELinuxLabels.IsEmpty(container.SelinuxOptions) && SELinuxLabels.IsEmpty(pod?.SelinuxOptions))
+        {
+            return null;
+        }
+        return SELinuxLabels.For(container?.SelinuxOptions, pod?.SelinuxOptions, podId);
+    }
+
+    /// <summary>
+    /// The label of the pod's own file systems (its /dev/shm) on an SELinux node: the file label
+    /// its containers get by default, so they can use what they share.
+    /// </summary>
+    public string? PodMountLabel(LinuxSandboxSecurityContext? pod, string podId) =>
+        host.SELinux ? SELinuxLabels.For(null, pod?.SelinuxOptions, podId).MountLabel : null;
+
+    /// <summary>SELinux options on a node without SELinux are refused, naming the field.</summary>
+    public void CheckSELinux(SELinuxOption? options, string field)
+    {
+        if (!host.SELinux && !SELinuxLabels.IsEmpty(options))
+        {
+            throw new FailedPreconditionException($"{field}: SELinux labels asked for, but SELinux is not enabled on this node");
         }
     }
 }

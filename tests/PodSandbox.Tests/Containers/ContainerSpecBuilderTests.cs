@@ -643,4 +643,34 @@ public sealed class ContainerSpecBuilderTests
             }
         }
     }
+
+    // ---- AppArmor and SELinux
+
+    [Fact]
+    public void Build_SecurityLabels_InProcessAndLinux()
+    {
+        var labels = new LinuxSecurityLabels("crioci-default", new SELinuxLabels("system_u:system_r:container_t:s0:c1,c2", "system_u:object_r:container_file_t:s0:c1,c2"));
+
+        var spec = ContainerSpecBuilder.Build(new ContainerSpecInput("c1", Config(), PodConfig(), Sandbox(), Image(), new ResolvedUser(0, 0, []),
+            SecurityLabels: labels));
+
+        Assert.Equal("crioci-default", spec.Process!.ApparmorProfile);
+        Assert.Equal("system_u:system_r:container_t:s0:c1,c2", spec.Process.SelinuxLabel);
+        Assert.Equal("system_u:object_r:container_file_t:s0:c1,c2", spec.Linux!.MountLabel);
+        // The spec's JSON names, as the runtime reads them.
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(spec, CriOci.OciRuntime.Spec.OciJsonContext.Default.RuntimeSpec));
+        Assert.Equal("crioci-default", json.RootElement.GetProperty("process").GetProperty("apparmorProfile").GetString());
+        Assert.Equal("system_u:system_r:container_t:s0:c1,c2", json.RootElement.GetProperty("process").GetProperty("selinuxLabel").GetString());
+        Assert.Equal("system_u:object_r:container_file_t:s0:c1,c2", json.RootElement.GetProperty("linux").GetProperty("mountLabel").GetString());
+    }
+
+    [Fact]
+    public void Build_NoSecurityLabels_NoneInTheSpec()
+    {
+        var spec = Build();
+
+        Assert.Null(spec.Process!.ApparmorProfile);
+        Assert.Null(spec.Process.SelinuxLabel);
+        Assert.Null(spec.Linux!.MountLabel);
+    }
 }
