@@ -81,6 +81,12 @@ public sealed class CgroupManager
         {
             WriteFile(_hierarchy.V2!.MountPoint + CgroupPath, write);
         }
+        // cgroup v2 has no devices.allow: the rules become an eBPF program on the cgroup. On a
+        // hybrid host the v1 devices controller enforces them (ForV1) and this is not needed.
+        if (resources?.Devices is { Count: > 0 } devices)
+        {
+            DeviceFilterAttachment.Apply(_hierarchy.V2!.MountPoint + CgroupPath, devices);
+        }
     }
 
     /// <summary>Moves <paramref name="pid"/> into the cgroup on every hierarchy.</summary>
