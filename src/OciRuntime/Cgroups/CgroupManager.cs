@@ -62,7 +62,9 @@ public sealed class CgroupManager
         var hugetlbOnV1 = _hierarchy.V1.Any(m => m.Controllers.Contains("hugetlb"));
         if (_hierarchy.Mode != CgroupMode.Unified)
         {
-            var writes = ResourceFiles.ForV1(resources, hugetlbOnV1);
+            // Without a v1 devices controller, a hybrid host's cgroup2 tree still runs device programs.
+            var devicesByProgram = !_hierarchy.V1.Any(m => m.Controllers.Contains("devices")) && _hierarchy.V2 is not null;
+            var writes = ResourceFiles.ForV1(resources, hugetlbOnV1).Where(w => !devicesByProgram || w.Controller != "devices").ToList();
             WriteV1Memory(writes.Where(w => w.Controller == "memory" && w.File is "memory.memsw.limit_in_bytes" or "memory.limit_in_bytes").ToList());
             WriteV1Realtime(writes.Where(w => w.File is ResourceFiles.RealtimePeriodFile or ResourceFiles.RealtimeRuntimeFile).ToList());
             foreach (var write in writes.Where(w => w.File is not ("memory.memsw.limit_in_bytes" or "memory.limit_in_bytes"
@@ -77,6 +79,10 @@ public sealed class CgroupManager
                     WriteFile(v2.MountPoint + CgroupPath, write);
                 }
             }
+            if (devicesByProgram && resources?.Devices is { Count: > 0 } v1Devices)
+            {
+                DeviceFilterAttachment.Apply(_hierarchy.V2!.MountPoint + CgroupPath, v1Devices);
+            }
             return;
         }
         foreach (var write in ResourceFiles.ForV2(resources))
@@ -84,7 +90,7 @@ public sealed class CgroupManager
             WriteFile(_hierarchy.V2!.MountPoint + CgroupPath, write);
         }
         // cgroup v2 has no devices.allow: the rules become an eBPF program on the cgroup. On a
-        // hybrid host the v1 devices controller enforces them (ForV1) and this is not needed.
+        // hybrid host the v1 devices controller enforces them (ForV1) when it is mounted.
         if (resources?.Devices is { Count: > 0 } devices)
         {
             DeviceFilterAttachment.Apply(_hierarchy.V2!.MountPoint + CgroupPath, devices);

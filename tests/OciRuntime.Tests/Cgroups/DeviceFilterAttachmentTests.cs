@@ -92,6 +92,49 @@ public sealed class DeviceFilterAttachmentTests : IDisposable
         Assert.DoesNotContain("zero-opened", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CgroupManagerUpdate_HybridWithoutV1DevicesController_AttachesTheProgramOnCgroup2()
+    {
+        var v2 = CgroupHierarchy.Detect().V2!;
+        var pidsOnly = Directory.CreateTempSubdirectory("cgroup-v1-pids-").FullName;
+        try
+        {
+            Directory.CreateDirectory(pidsOnly + _cgroupPath);
+            var hybrid = new CgroupHierarchy(CgroupMode.Hybrid, [new CgroupMount(pidsOnly, false, new HashSet<string> { "pids" }), v2]);
+
+            new CgroupManager(hybrid, _cgroupPath).Update(new ResourcesSpec { Devices = NullOnly });
+            var output = RunInCgroup(OpenBoth);
+
+            Assert.Single(DeviceFilterAttachment.AttachedProgramIds(_directory));
+            Assert.DoesNotContain("zero-opened", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(pidsOnly, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CgroupManagerUpdate_HybridWithV1DevicesController_LeavesCgroup2WithoutAProgram()
+    {
+        var v2 = CgroupHierarchy.Detect().V2!;
+        var devicesV1 = Directory.CreateTempSubdirectory("cgroup-v1-devices-").FullName;
+        try
+        {
+            Directory.CreateDirectory(devicesV1 + _cgroupPath);
+            var hybrid = new CgroupHierarchy(CgroupMode.Hybrid, [new CgroupMount(devicesV1, false, new HashSet<string> { "devices" }), v2]);
+
+            new CgroupManager(hybrid, _cgroupPath).Update(new ResourcesSpec { Devices = NullOnly });
+
+            Assert.Empty(DeviceFilterAttachment.AttachedProgramIds(_directory));
+            Assert.Equal("c 1:3 rwm", File.ReadAllText(Path.Combine(devicesV1 + _cgroupPath, "devices.allow")));
+        }
+        finally
+        {
+            Directory.Delete(devicesV1, recursive: true);
+        }
+    }
+
     /// <summary>Starts sh, moves it into the cgroup, lets it run the script and returns what it printed.</summary>
     private string RunInCgroup(string script)
     {
