@@ -62,9 +62,13 @@ public sealed class CgroupManager
         var hugetlbOnV1 = _hierarchy.V1.Any(m => m.Controllers.Contains("hugetlb"));
         if (_hierarchy.Mode != CgroupMode.Unified)
         {
-            var writes = ResourceFiles.ForV1(resources, hugetlbOnV1);
+            // Without a v1 devices controller, a hybrid host's cgroup2 tree still runs device programs.
+            var devicesByProgram = !_hierarchy.V1.Any(m => m.Controllers.Contains("devices")) && _hierarchy.V2 is not null;
+            var writes = ResourceFiles.ForV1(resources, hugetlbOnV1).Where(w => !devicesByProgram || w.Controller != "devices").ToList();
             WriteV1Memory(writes.Where(w => w.Controller == "memory" && w.File is "memory.memsw.limit_in_bytes" or "memory.limit_in_bytes").ToList());
-            foreach (var write in writes.Where(w => w.File is not ("memory.memsw.limit_in_bytes" or "memory.limit_in_bytes")))
+            WriteV1Realtime(writes.Where(w => w.File is ResourceFiles.RealtimePeriodFile or ResourceFiles.RealtimeRuntimeFile).ToList());
+            foreach (var write in writes.Where(w => w.File is not ("memory.memsw.limit_in_bytes" or "memory.limit_in_bytes"
+                or ResourceFiles.RealtimePeriodFile or ResourceFiles.RealtimeRuntimeFile)))
             {
                 WriteV1(write);
             }
@@ -75,11 +79,21 @@ public sealed class CgroupManager
                     WriteFile(v2.MountPoint + CgroupPath, write);
                 }
             }
+            if (devicesByProgram && resources?.Devices is { Count: > 0 } v1Devices)
+            {
+                DeviceFilterAttachment.Apply(_hierarchy.V2!.MountPoint + CgroupPath, v1Devices);
+            }
             return;
         }
         foreach (var write in ResourceFiles.ForV2(resources))
         {
             WriteFile(_hierarchy.V2!.MountPoint + CgroupPath, write);
+        }
+        // cgroup v2 has no devices.allow: the rules become an eBPF program on the cgroup. On a
+        // hybrid host the v1 devices controller enforces them (ForV1) when it is mounted.
+        if (resources?.Devices is { Count: > 0 } devices)
+        {
+            DeviceFilterAttachment.Apply(_hierarchy.V2!.MountPoint + CgroupPath, devices);
         }
     }
 
@@ -235,6 +249,67 @@ public sealed class CgroupManager
             {
                 WriteFile(directory, write);
             }
+        }
+    }
+
+    /// <summary>
+    /// cpu.rt_period_us and cpu.rt_runtime_us (Documentation/scheduler/sched-rt-group.rst): the
+    /// kernel checks every single write, so runtime may never exceed period and the group's share
+    /// of real-time time must fit in its parent's, next to its siblings'. Written period first,
+    /// and in the other order when that is refused (a period shrinking below the old runtime).
+    /// </summary>
+    private void WriteV1Realtime(IReadOnlyList<CgroupWrite> writes)
+    {
+        if (writes.Count == 0)
+        {
+            return;
+        }
+        var mount = _hierarchy.V1.FirstOrDefault(m => m.Controllers.Contains("cpu"))
+            ?? throw new Core.InvalidArgumentException("linux.resources.cpu.realtimeRuntime: the cpu controller is not mounted on this host");
+        var directory = mount.MountPoint + CgroupPath;
+        if (!File.Exists(Path.Combine(directory, ResourceFiles.RealtimeRuntimeFile)))
+        {
+            throw new Core.InvalidArgumentException(
+                $"linux.resources.cpu.realtimeRuntime and realtimePeriod: this kernel has no real-time group scheduling (built without CONFIG_RT_GROUP_SCHED: {directory} has no {ResourceFiles.RealtimeRuntimeFile})");
+        }
+        if (TryWriteAll(directory, writes, out var refusal) || (writes.Count == 2 && TryWriteAll(directory, writes.Reverse().ToList(), out _)))
+        {
+            return;
+        }
+        var parent = Path.GetDirectoryName(directory)!;
+        throw new Core.InvalidArgumentException(
+            $"linux.resources.cpu: the kernel refused the real-time budget {string.Join(", ", writes.Select(w => $"{w.File}={w.Value}"))} for cgroup {CgroupPath} ({refusal}). "
+            + $"A cgroup's runtime/period must fit in its parent's, shared with its siblings, and new cgroups get none: give the parents a budget first "
+            + $"(the parent {parent} has {ResourceFiles.RealtimeRuntimeFile}={ReadValue(parent, ResourceFiles.RealtimeRuntimeFile)} of {ResourceFiles.RealtimePeriodFile}={ReadValue(parent, ResourceFiles.RealtimePeriodFile)})");
+    }
+
+    private static bool TryWriteAll(string directory, IReadOnlyList<CgroupWrite> writes, out string refusal)
+    {
+        try
+        {
+            foreach (var write in writes)
+            {
+                WriteFile(directory, write);
+            }
+            refusal = "";
+            return true;
+        }
+        catch (Core.InvalidArgumentException exception)
+        {
+            refusal = exception.Message;
+            return false;
+        }
+    }
+
+    private static string ReadValue(string directory, string file)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(directory, file)).Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
         }
     }
 

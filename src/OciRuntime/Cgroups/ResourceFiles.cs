@@ -13,6 +13,9 @@ public sealed record CgroupWrite(string Controller, string File, string Value);
 /// </summary>
 public static class ResourceFiles
 {
+    public const string RealtimeRuntimeFile = "cpu.rt_runtime_us";
+    public const string RealtimePeriodFile = "cpu.rt_period_us";
+
     public static IReadOnlyList<CgroupWrite> ForV1(ResourcesSpec? resources, bool hugetlbOnV1)
     {
         var writes = new List<CgroupWrite>();
@@ -62,6 +65,16 @@ public static class ResourceFiles
             if (cpu.Quota is { } quota and not 0)
             {
                 writes.Add(new("cpu", "cpu.cfs_quota_us", Number(quota)));
+            }
+            // Period before runtime: a runtime longer than the current period is refused, and
+            // CgroupManager tries the other order when the period shrinks below the old runtime.
+            if (cpu.RealtimePeriod is { } realtimePeriod and > 0)
+            {
+                writes.Add(new("cpu", RealtimePeriodFile, Number((long)realtimePeriod)));
+            }
+            if (cpu.RealtimeRuntime is { } realtimeRuntime)
+            {
+                writes.Add(new("cpu", RealtimeRuntimeFile, Number(realtimeRuntime)));
             }
             if (!string.IsNullOrEmpty(cpu.Cpus))
             {
@@ -128,6 +141,11 @@ public static class ResourceFiles
         }
         if (resources.Cpu is { } cpu)
         {
+            if (cpu.RealtimeRuntime is not null || cpu.RealtimePeriod is not null)
+            {
+                throw new Core.InvalidArgumentException(
+                    "linux.resources.cpu.realtimeRuntime and realtimePeriod need the cgroup v1 cpu controller; cgroup v2 has no real-time group budgets");
+            }
             if (cpu.Shares is { } shares and > 0)
             {
                 writes.Add(new("cpu", "cpu.weight", Number(SharesToWeight(shares))));

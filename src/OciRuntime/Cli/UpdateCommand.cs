@@ -7,7 +7,7 @@ namespace CriOci.OciRuntime.Cli;
 
 /// <summary>
 /// `update [--resources FILE|-] [--memory N] [--memory-swap N] [--cpu-shares N] [--cpu-quota N]
-/// [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N] ID`: new cgroup limits for
+/// [--cpu-period N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N] ID`: new cgroup limits for
 /// a running container (containerd passes linux.resources JSON on stdin).
 /// </summary>
 internal static class UpdateCommand
@@ -32,6 +32,8 @@ internal static class UpdateCommand
                     Shares = (ulong?)Long(args.Flag("cpu-shares")),
                     Quota = Long(args.Flag("cpu-quota")),
                     Period = (ulong?)Long(args.Flag("cpu-period")),
+                    RealtimePeriod = (ulong?)Long(args.Flag("cpu-rt-period")),
+                    RealtimeRuntime = Long(args.Flag("cpu-rt-runtime")),
                     Cpus = args.Flag("cpuset-cpus"),
                     Mems = args.Flag("cpuset-mems"),
                 },

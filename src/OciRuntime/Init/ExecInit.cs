@@ -8,7 +8,8 @@ namespace CriOci.OciRuntime.Init;
 /// <summary>
 /// `crioci-runtime exec-init`: starts an extra process in a running container. Its parent
 /// spawned it already inside the container's pid, ipc, uts and network namespaces; the mount
-/// namespace is entered here, because the parent must still find this executable on the host.
+/// namespace is entered here, because the parent must still find this executable on the host,
+/// and the time namespace before Main (<see cref="TimeNamespaceJoin"/>).
 /// Inherited descriptors: 0-2 stdio, <see cref="MountNamespaceFd"/>, <see cref="SyncFd"/> and,
 /// with process.terminal, <see cref="ConsoleSocketFd"/>.
 /// </summary>
@@ -32,6 +33,7 @@ public static class ExecInit
         LibC.prctl(LibC.PR_SET_DUMPABLE, 0, 0, 0, 0);
         try
         {
+            TimeNamespaceJoin.CheckJoined();
             var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
                 ?? throw new InitException("process file is empty");
             // The container's own profile and label (the process file carries them, as runc exec's does).

@@ -108,13 +108,24 @@ public static class ContainerExec
             }
         }
         var mountNs = Errno.Check(LibC.open($"/proc/{initPid}/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/mnt");
+        // A time namespace cannot be entered from this multi-threaded process: exec-init joins
+        // it before its runtime starts (TimeNamespaceJoin), from a descriptor it inherits.
+        var timeNs = SameNamespace($"/proc/{initPid}/ns/time", "/proc/self/ns/time") ? -1
+            : Errno.Check(LibC.open($"/proc/{initPid}/ns/time", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/time");
         var (read, syncWrite) = ContainerRuntime.CreatePipe();
         try
         {
+            var childFds = stdio.ChildFds(mountNs, syncWrite);
+            List<string> environment = ["PATH=" + SpecDefaults.DefaultPath];
+            if (timeNs >= 0)
+            {
+                environment.Add(TimeNamespaceJoin.Request(childFds.Count));
+                childFds.Add(timeNs);
+            }
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
                 ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle, stdio.ConsoleSocket >= 0),
-                ["PATH=" + SpecDefaults.DefaultPath],
-                stdio.ChildFds(mountNs, syncWrite),
+                environment,
+                childFds,
                 joins,
                 ReadOnlyExecutable: true));
             syncRead = read;
@@ -129,6 +140,10 @@ public static class ContainerExec
         {
             LibC.close(syncWrite);
             LibC.close(mountNs);
+            if (timeNs >= 0)
+            {
+                LibC.close(timeNs);
+            }
         }
     }
 

@@ -235,6 +235,8 @@ public sealed record CpuSpec
     public ulong? Shares { get; init; }
     public long? Quota { get; init; }
     public ulong? Period { get; init; }
+    public long? RealtimeRuntime { get; init; }
+    public ulong? RealtimePeriod { get; init; }
     public string? Cpus { get; init; }
     public string? Mems { get; init; }
 }

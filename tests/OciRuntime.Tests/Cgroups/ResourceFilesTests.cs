@@ -106,4 +106,33 @@ public sealed class ResourceFilesTests
         Assert.Contains(new CgroupWrite("memory", "memory.swap.max", "max"), writes);
         Assert.Contains(new CgroupWrite("cpu", "cpu.max", "max 100000"), writes);
     }
+
+    [Fact]
+    public void ForV1_RealtimeBudget_WritesPeriodBeforeRuntime()
+    {
+        var writes = ResourceFiles.ForV1(new ResourcesSpec { Cpu = new CpuSpec { RealtimeRuntime = 10_000, RealtimePeriod = 500_000 } }, false);
+
+        Assert.Equal(
+        [
+            new("cpu", "cpu.rt_period_us", "500000"),
+            new("cpu", "cpu.rt_runtime_us", "10000"),
+        ], writes);
+    }
+
+    [Fact]
+    public void ForV1_RealtimeRuntimeUnlimited_WritesMinusOne()
+    {
+        var writes = ResourceFiles.ForV1(new ResourcesSpec { Cpu = new CpuSpec { RealtimeRuntime = -1 } }, false);
+
+        Assert.Equal([new CgroupWrite("cpu", "cpu.rt_runtime_us", "-1")], writes);
+    }
+
+    [Fact]
+    public void ForV2_RealtimeBudget_IsRefusedWithAClearMessage()
+    {
+        var error = Assert.Throws<InvalidArgumentException>(() =>
+            ResourceFiles.ForV2(new ResourcesSpec { Cpu = new CpuSpec { RealtimeRuntime = 10_000 } }));
+
+        Assert.Contains("cgroup v2 has no real-time group budgets", error.Message, StringComparison.Ordinal);
+    }
 }

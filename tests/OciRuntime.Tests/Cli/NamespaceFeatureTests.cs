@@ -46,6 +46,45 @@ public sealed class NamespaceFeatureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TimeNamespace_ExecJoinsIt_SeesTheOffsetsOfTheContainersNamespace()
+    {
+        const long Offset = 10L * 365 * 86400;
+        var spec = _container.Bundle.WriteConfig("sleep", "30");
+        spec = spec with
+        {
+            Linux = spec.Linux! with
+            {
+                Namespaces = [.. spec.Linux!.Namespaces!, new NamespaceSpec { Type = "time" }],
+                TimeOffsets = new Dictionary<string, TimeOffsetSpec>
+                {
+                    ["monotonic"] = new() { Secs = Offset, Nanosecs = 500 },
+                    ["boottime"] = new() { Secs = Offset },
+                },
+            },
+        };
+        var initPid = await _container.CreateAsync(spec);
+        Assert.Equal(0, (await _container.VerbAsync("start", _container.Id)).ExitCode);
+        await _container.WaitForStatusAsync("running");
+
+        var before = Uptime(File.ReadAllText("/proc/uptime"));
+        var result = await _container.ExecAsync(_container.Id, "sh", "-c",
+            "cat /proc/self/timens_offsets; echo ns $(readlink /proc/self/ns/time); echo uptime $(cat /proc/uptime)");
+        var after = Uptime(File.ReadAllText("/proc/uptime"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Contains(lines, fields => fields is ["monotonic", var secs, "500"] && secs == Offset.ToString(CultureInfo.InvariantCulture));
+        Assert.Contains(lines, fields => fields is ["boottime", var secs, "0"] && secs == Offset.ToString(CultureInfo.InvariantCulture));
+        // The very namespace of the container's init, not a copy with the same offsets.
+        var initNamespace = new FileInfo($"/proc/{initPid}/ns/time").LinkTarget;
+        Assert.NotEqual(new FileInfo("/proc/self/ns/time").LinkTarget, initNamespace);
+        Assert.Contains(lines, fields => fields is ["ns", var ns] && ns == initNamespace);
+        var inside = Uptime(lines.Single(fields => fields[0] == "uptime")[1]);
+        Assert.InRange(inside, before + Offset, after + Offset + 0.01);
+    }
+
+    [Fact]
     public async Task TimeOffsets_WithoutTimeNamespace_FailsClearly()
     {
         var spec = _container.Bundle.WriteConfig("true");
