@@ -38,7 +38,15 @@ internal static class ExecFifoRelease
                 return;
             }
             pidFd = LibC.pidfd_open(initPid);
-            // Opened after the start-time check, the pidfd cannot name a later process that reused the PID.
+            if (pidFd < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.ESRCH)
+                {
+                    throw new SyscallException(errno, "pidfd_open", $"container {id} init {initPid}");
+                }
+            }
+            // Opened before the start-time check, the pidfd cannot name a later process that reused the PID.
             if (pidFd < 0 || !ProcStat.IsSameLiveProcess(initPid, initStartTime))
             {
                 ReturnOrThrowExited(id, fifo);
