@@ -37,7 +37,7 @@ internal static class RunCommand
         {
             Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), state.InitPid.ToString(CultureInfo.InvariantCulture));
         }
-        runtime.StartAsync(id, CancellationToken.None).GetAwaiter().GetResult();
+        runtime.Start(id, CancellationToken.None);
         if (detach)
         {
             return 0;

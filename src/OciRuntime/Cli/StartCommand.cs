@@ -7,7 +7,7 @@ internal static class StartCommand
 {
     public static int Run(ContainerRuntime runtime, CliArguments args)
     {
-        runtime.StartAsync(args.Required(0, "container ID"), CancellationToken.None).GetAwaiter().GetResult();
+        runtime.Start(args.Required(0, "container ID"), CancellationToken.None);
         return 0;
     }
 }

@@ -160,9 +160,10 @@ internal static class ProcessSetup
         var user = process.User;
         Errno.Check(LibC.prctl(LibC.PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
         var groups = (user.AdditionalGids ?? []).ToArray();
-        Errno.Check(LibC.setgroups((nuint)groups.Length, groups), "setgroups");
-        Errno.Check(LibC.setresgid(user.Gid, user.Gid, user.Gid), "setresgid", user.Gid.ToString(CultureInfo.InvariantCulture));
-        Errno.Check(LibC.setresuid(user.Uid, user.Uid, user.Uid), "setresuid", user.Uid.ToString(CultureInfo.InvariantCulture));
+        // This thread's credentials only, like the capabilities below: it is the one that execs.
+        Errno.Check(LibC.setgroups_this_thread(groups), "setgroups");
+        Errno.Check(LibC.setresgid_this_thread(user.Gid), "setresgid", user.Gid.ToString(CultureInfo.InvariantCulture));
+        Errno.Check(LibC.setresuid_this_thread(user.Uid), "setresuid", user.Uid.ToString(CultureInfo.InvariantCulture));
         Errno.Check(LibC.prctl(LibC.PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
         if (user.Umask is { } umask)
         {

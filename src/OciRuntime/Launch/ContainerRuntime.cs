@@ -101,7 +101,15 @@ public sealed class ContainerRuntime : IContainerRuntime
         throw new UnavailableException($"create container {id}: {message}");
     }
 
-    public async Task StartAsync(string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// The wait for the init's byte blocks in poll(2), so it runs on a thread of its own rather
+    /// than holding a pool thread (it is normally over at once: the init already waits).
+    /// </summary>
+    public Task StartAsync(string id, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Start(id, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>The OCI "start" operation, on the caller's thread (the command line has nothing else to do).</summary>
+    public void Start(string id, CancellationToken cancellationToken)
     {
         var state = StateOf(id);
         var current = GetState(id) ?? throw new NotFoundException($"container {id} not found");
@@ -109,38 +117,8 @@ public sealed class ContainerRuntime : IContainerRuntime
         {
             throw new FailedPreconditionException($"container {id} is {current.Status.ToSpecString()}, not created");
         }
-        // O_NONBLOCK: opening never waits; the init writes one byte once it sees a reader.
-        var fifo = LibC.open(state.ExecFifo, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
-        if (fifo < 0)
-        {
-            throw new FailedPreconditionException($"container {id} was already started");
-        }
         var initStartTime = state.ReadState()?.InitStartTime ?? 0;
-        try
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (true)
-            {
-                var read = ReadOne(fifo);
-                if (read > 0)
-                {
-                    break;
-                }
-                if (!ProcStat.IsSameLiveProcess(current.Pid, initStartTime))
-                {
-                    throw new ContainerCannotRunException($"container {id} exited before it started");
-                }
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new DeadlineExceededException($"container {id} did not start within 10s");
-                }
-                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            LibC.close(fifo);
-        }
+        ExecFifoRelease.Release(id, state.ExecFifo, current.Pid, initStartTime, cancellationToken);
         File.Delete(state.ExecFifo);
         RunHooksLogged(id, static spec => spec.Hooks?.Poststart, "poststart", "running");
     }
@@ -174,12 +152,6 @@ public sealed class ContainerRuntime : IContainerRuntime
         {
             Console.Error.WriteLine($"crioci-runtime: {exception.Message}");
         }
-    }
-
-    private static unsafe int ReadOne(int fd)
-    {
-        byte value;
-        return (int)LibC.read(fd, &value, 1);
     }
 
     public RuntimeContainerState? GetState(string id)

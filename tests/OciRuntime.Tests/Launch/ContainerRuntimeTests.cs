@@ -152,6 +152,25 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_InitDiesWhileStartWaitsForIt_ThrowsCannotRun()
+    {
+        // A stopped init cannot open its end of the exec fifo, so the start waits; its death
+        // must end the wait with the reason rather than leave the start waiting for a byte.
+        _bundle.WriteConfig("true");
+        var pid = await _runtime.CreateAsync(_id, _bundle.Bundle, null, CancellationToken.None);
+        Assert.Equal(0, OciRuntime.Linux.Interop.LibC.kill(pid, 19 /* SIGSTOP */));
+        var start = _runtime.StartAsync(_id, CancellationToken.None);
+        await Task.Delay(300);
+        var completedWhileStopped = start.IsCompleted;
+
+        Assert.Equal(0, OciRuntime.Linux.Interop.LibC.kill(pid, 9));
+        var exception = await Assert.ThrowsAsync<ContainerCannotRunException>(() => start);
+
+        Assert.False(completedWhileStopped);
+        Assert.Contains("exited before it started", exception.Message);
+    }
+
+    [Fact]
     public async Task GetState_StartKilledAfterReleasingTheInit_ReportsRunningAndRefusesASecondStart()
     {
         // A daemon SIGKILLed inside StartAsync after it had taken the init's byte from the exec

@@ -17,6 +17,7 @@ internal static partial class LibC
 
     public const short POLLIN = 0x001;
     public const short POLLOUT = 0x004;
+    public const short POLLHUP = 0x010;
 
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;

@@ -75,6 +75,30 @@ internal static partial class LibC
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long syscall_close_range(long number, uint first, uint last, uint flags);
 
+    private static long SYS_setgroups => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 159 : 116;
+    private static long SYS_setresuid => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 147 : 117;
+    private static long SYS_setresgid => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 149 : 119;
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long syscall_setgroups(long number, nuint size, uint[] groups);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long syscall_setresid(long number, uint real, uint effective, uint saved);
+
+    // The kernel changes the credentials of the calling thread only; glibc's wrappers make every
+    // thread of the process follow (a signal to each thread and a wait for its answer), which a
+    // process about to execve(2) from this thread, as the runtime's inits are, does not need:
+    // execve keeps the caller's credentials and ends the other threads.
+
+    /// <summary>setgroups(2) for the calling thread only (the raw system call).</summary>
+    public static int setgroups_this_thread(uint[] groups) => (int)syscall_setgroups(SYS_setgroups, (nuint)groups.Length, groups);
+
+    /// <summary>setresgid(2) for the calling thread only (the raw system call).</summary>
+    public static int setresgid_this_thread(uint gid) => (int)syscall_setresid(SYS_setresgid, gid, gid, gid);
+
+    /// <summary>setresuid(2) for the calling thread only (the raw system call).</summary>
+    public static int setresuid_this_thread(uint uid) => (int)syscall_setresid(SYS_setresuid, uid, uid, uid);
+
     public static int close_range(uint first, uint last, uint flags) => (int)syscall_close_range(SYS_close_range, first, last, flags);
 
     public static int pidfd_open(int pid) => (int)syscall_pidfd_open(SYS_pidfd_open, pid, 0);
