@@ -24,6 +24,11 @@ public static class CliApp
         try
         {
             var verbIndex = FindVerb(args);
+            if (verbIndex < 0 && args.Any(a => a is "--version" or "-v"))
+            {
+                // runc's global flag: containerd and Docker probe the runtime with it.
+                return Version();
+            }
             if (verbIndex < 0)
             {
                 Console.Out.Write(Usage);

@@ -59,6 +59,19 @@ public sealed class CliAppTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("-v")]
+    [InlineData("version")]
+    public async Task Version_AsRuncTakesIt_PrintsVersionAndSpecAndExitsZero(string flag)
+    {
+        var result = await CliRunner.RunAsync(_runtime, flag);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("crioci-runtime version ", result.Stdout);
+        Assert.Contains($"spec: {SpecDefaults.OciVersion}", result.Stdout);
+    }
+
     [Fact]
     public async Task Lifecycle_BusyboxContainer_CreatesRunsAndDeletes()
     {
