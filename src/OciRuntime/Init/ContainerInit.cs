@@ -145,10 +145,19 @@ public static class ContainerInit
         {
             throw new InitException("linux.namespaces: a cgroup namespace needs the container's cgroup");
         }
-        // "0" is the writer itself: this process's pid namespace may not be the host's.
-        new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(0);
+        // "0" is the writer itself: this process's pid namespace may not be the host's. In a
+        // user namespace the parent placed it before releasing it, and the host's cgroup files
+        // are not writable from here.
+        if (!InCgroupAlready(cgroupPath))
+        {
+            new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(0);
+        }
         Errno.Check(LibC.unshare(LibC.CLONE_NEWCGROUP), "unshare", "CLONE_NEWCGROUP");
     }
+
+    /// <summary>Whether every hierarchy of /proc/self/cgroup ("ID:controllers:path") places this process at <paramref name="cgroupPath"/>.</summary>
+    private static bool InCgroupAlready(string cgroupPath) =>
+        File.ReadLines("/proc/self/cgroup").All(line => line[(line.IndexOf(':', line.IndexOf(':') + 1) + 1)..] == cgroupPath);
 
     private static void SetHostname(RuntimeSpec spec)
     {

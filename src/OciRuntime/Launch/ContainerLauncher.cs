@@ -65,6 +65,7 @@ public static class ContainerLauncher
         ContainerId.Validate(id);
         bundle = Path.GetFullPath(bundle);
         var spec = LoadSpec(bundle);
+        var userNamespace = UserNamespaceConfig.FromSpec(spec);
         var state = new StateDirectory(stateRoot, id);
         if (state.Exists)
         {
@@ -74,7 +75,7 @@ public static class ContainerLauncher
         var created = false;
         try
         {
-            var result = SpawnInit(spec, state, bundle, stdio, runtimeExecutable, monitored);
+            var result = SpawnInit(spec, userNamespace, state, bundle, stdio, runtimeExecutable, monitored);
             created = true;
             return result;
         }
@@ -105,7 +106,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
+    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, UserNamespaceRequest? userNamespace, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
     {
         stdio.CheckTerminal(spec.Process?.Terminal == true);
         var (joins, unshareFlags) = Namespaces(spec);
@@ -116,13 +117,16 @@ public static class ContainerLauncher
             // Refuse a bad profile here, with a clear error, rather than from inside the init.
             Seccomp.SeccompFilter.Validate(seccomp);
         }
-        if ((unshareFlags & LibC.CLONE_NEWUSER) != 0)
-        {
-            throw new Core.InvalidArgumentException("user namespaces are not supported yet");
-        }
+        // The user namespace is made (or joined) by the spawn itself, before the others.
+        joins = joins.Where(j => j.CloneFlag != LibC.CLONE_NEWUSER).ToList();
+        unshareFlags &= ~LibC.CLONE_NEWUSER;
         // A FIFO only root may open for reading: `start` opens it, the init writes to it.
+        // The mode is set again after mkfifo, which the umask narrows: an init in a user
+        // namespace writes as "other" (the host's root is no one there). Being a writer grants
+        // nothing; reading, which is what `start` does, stays root's.
         Errno.Check(LibC.mkfifo(state.ExecFifo, 0x192 /* 0622 */), "mkfifo", state.ExecFifo);
         Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, 0, 0, 0), "chown", state.ExecFifo);
+        Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
         var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");
@@ -158,7 +162,10 @@ public static class ContainerLauncher
                 joins,
                 unshareFlags,
                 TimeOffsets: TimeOffsets(spec, unshareFlags),
-                ReadOnlyExecutable: true));
+                ReadOnlyExecutable: true,
+                // Once in its user namespace the init cannot write the host's cgroup files:
+                // it is placed in its cgroup while it waits to be released.
+                UserNamespace: userNamespace is null ? null : userNamespace with { BeforeStart = cgroup.AddProcess }));
         }
         catch
         {
