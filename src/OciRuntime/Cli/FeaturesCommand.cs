@@ -34,10 +34,10 @@ internal static class FeaturesCommand
             Strings(writer, "archs", ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"]);
             Strings(writer, "supportedFlags", ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"]);
             writer.WriteEndObject();
-            // Id-mapped mounts (mounts[].uidMappings, "idmap"/"ridmap") are not implemented yet.
+            // Id-mapped bind mounts: mounts[].uidMappings/gidMappings with "idmap" or "ridmap" (Launch.IdmappedMounts).
             writer.WriteStartObject("mountExtensions");
             writer.WriteStartObject("idmap");
-            writer.WriteBoolean("enabled", false);
+            writer.WriteBoolean("enabled", true);
             writer.WriteEndObject();
             writer.WriteEndObject();
             writer.WriteStartObject("apparmor");

@@ -21,7 +21,8 @@ public static class ContainerInit
     public const int SyncFd = 4;
     public const int ConsoleSocketFd = 5;
 
-    public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket)
+    /// <param name="firstIdmapFd">The first of the id-mapped mounts' detached trees (<see cref="Launch.IdmappedMounts"/>), or -1.</param>
+    public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket, int firstIdmapFd = -1)
     {
         InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
@@ -62,7 +63,7 @@ public static class ContainerInit
             {
                 EnterNewCgroupNamespace(cgroupPath);
             }
-            RootfsSetup.Prepare(spec, rootfs, cgroupPath);
+            RootfsSetup.Prepare(spec, rootfs, cgroupPath, firstIdmapFd);
             // In the container's namespaces, before the root changes: the hook's path still
             // resolves in the runtime's file system, as the spec requires.
             Hooks.HookRunner.Run(spec.Hooks?.CreateContainer, "createContainer",

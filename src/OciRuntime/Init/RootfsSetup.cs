@@ -11,8 +11,9 @@ namespace CriOci.OciRuntime.Init;
 /// </summary>
 internal static class RootfsSetup
 {
-    public static void Prepare(RuntimeSpec spec, string rootfs, string? cgroupPath)
+    public static void Prepare(RuntimeSpec spec, string rootfs, string? cgroupPath, int firstIdmapFd = -1)
     {
+        var nextIdmapFd = firstIdmapFd;
         // Keep what happens in here from propagating back to the host (and vice versa, unless
         // the spec asks for shared): the default is rslave, as runc does.
         Errno.Check(LibC.mount(null, "/", null, MountOptions.RootPropagation(spec.Linux?.RootfsPropagation), null), "mount", "/ (propagation)");
@@ -28,7 +29,12 @@ internal static class RootfsSetup
                 MountCgroups(root, mount, cgroupPath ?? throw new InitException($"mount {mount.Destination}: the container has no cgroup"));
                 continue;
             }
-            MountOne(root, mount);
+            var options = MountOptions.Parse(mount.Type, mount.Options);
+            if (options.IdMapped && nextIdmapFd < 0)
+            {
+                throw new InitException($"mount {mount.Destination}: id-mapped, but the runtime passed no id-mapped tree");
+            }
+            MountOne(root, mount, options.IdMapped ? nextIdmapFd++ : -1);
             devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
         }
         if (!devBound)
@@ -37,7 +43,8 @@ internal static class RootfsSetup
         }
     }
 
-    private static void MountOne(RootedPath root, MountSpec mount)
+    /// <param name="idmappedTree">For an id-mapped mount, the detached tree the runtime's side prepared; -1 otherwise.</param>
+    private static void MountOne(RootedPath root, MountSpec mount, int idmappedTree = -1)
     {
         if (!mount.Destination.StartsWith('/'))
         {
@@ -50,7 +57,12 @@ internal static class RootfsSetup
         {
             var target = RootedPath.ProcFdPath(targetFd);
             var where = $"{mount.Destination} ({mount.Type ?? "bind"} from {mount.Source})";
-            if (options.Bind)
+            if (idmappedTree >= 0)
+            {
+                Errno.Check(LibC.move_mount(idmappedTree, "", targetFd, "", LibC.MOVE_MOUNT_F_EMPTY_PATH | LibC.MOVE_MOUNT_T_EMPTY_PATH), "move_mount (id-mapped)", where);
+                LibC.close(idmappedTree);
+            }
+            else if (options.Bind)
             {
                 var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
                 Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);

@@ -66,6 +66,7 @@ public static class ContainerLauncher
         bundle = Path.GetFullPath(bundle);
         var spec = LoadSpec(bundle);
         var userNamespace = UserNamespaceConfig.FromSpec(spec);
+        IdmappedMounts.Validate(spec);
         var state = new StateDirectory(stateRoot, id);
         if (state.Exists)
         {
@@ -120,6 +121,7 @@ public static class ContainerLauncher
         // The user namespace is made (or joined) by the spawn itself, before the others.
         joins = joins.Where(j => j.CloneFlag != LibC.CLONE_NEWUSER).ToList();
         unshareFlags &= ~LibC.CLONE_NEWUSER;
+        using var idmapped = IdmappedMounts.Open(spec);
         // A FIFO only root may open for reading: `start` opens it, the init writes to it.
         // The mode is set again after mkfifo, which the umask narrows: an init in a user
         // namespace writes as "other" (the host's root is no one there). Being a writer grants
@@ -153,12 +155,18 @@ public static class ContainerLauncher
             {
                 arguments.Add("--console-socket-fd");
             }
+            var childFds = stdio.ChildFds(fifo, pipe[1]);
+            if (idmapped.TreeFds.Count > 0)
+            {
+                arguments.AddRange(["--idmap-fds-from", childFds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                childFds.AddRange(idmapped.TreeFds);
+            }
             arguments.Add(bundle);
             pid = ProcessSpawner.Spawn(new SpawnRequest(
                 runtimeExecutable,
                 arguments,
                 ["PATH=" + SpecDefaults.DefaultPath],
-                stdio.ChildFds(fifo, pipe[1]),
+                childFds,
                 joins,
                 unshareFlags,
                 TimeOffsets: TimeOffsets(spec, unshareFlags),

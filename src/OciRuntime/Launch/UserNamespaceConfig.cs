@@ -52,7 +52,7 @@ public static class UserNamespaceConfig
         return new UserNamespaceRequest(null, uids, gids);
     }
 
-    private static List<IdRange> Ranges(string name, IReadOnlyList<IdMappingSpec> mappings)
+    internal static List<IdRange> Ranges(string name, IReadOnlyList<IdMappingSpec> mappings)
     {
         var ranges = new List<IdRange>();
         foreach (var mapping in mappings)

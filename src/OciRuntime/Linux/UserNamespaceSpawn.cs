@@ -58,6 +58,31 @@ public static unsafe class UserNamespaceSpawn
         return Release(child!, userNamespace, request.ExecutablePath);
     }
 
+    /// <summary>
+    /// A descriptor of a new user namespace with these maps and no process in it, for
+    /// mount_setattr(MOUNT_ATTR_IDMAP): a child is cloned into it, the maps are written, the
+    /// namespace is opened through /proc and the child, never released, is killed and reaped.
+    /// </summary>
+    public static int OpenUserNamespace(IReadOnlyList<IdRange> uidMappings, IReadOnlyList<IdRange> gidMappings)
+    {
+        // The child only waits on its release pipe; nothing is ever exec'd.
+        var holder = new SpawnRequest("/nonexistent", ["crioci-userns-holder"], [], []);
+        var child = Clone(holder, joinPath: null, cloneFlags: LibC.CLONE_NEWUSER, unshareFlags: 0);
+        try
+        {
+            WriteMaps(child.Pid, new UserNamespaceRequest(null, uidMappings, gidMappings));
+            var path = $"/proc/{child.Pid}/ns/user";
+            return Errno.Check(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", path);
+        }
+        finally
+        {
+            LibC.kill(child.Pid, Signals.SIGKILL);
+            LibC.waitpid(child.Pid, out _, 0);
+            LibC.close(child.ReleaseWrite);
+            LibC.close(child.ReportRead);
+        }
+    }
+
     private static Child Clone(SpawnRequest request, string? joinPath, int cloneFlags, int unshareFlags)
     {
         var userNsFd = -1;

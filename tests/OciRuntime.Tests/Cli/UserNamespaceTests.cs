@@ -119,8 +119,53 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
         Assert.Equal(BusyboxBundle.Hostname, lines[2]);
     }
 
+    [Fact]
+    public async Task Run_IdmappedBindMount_HostRootFilesBelongToTheContainersRoot()
+    {
+        var data = Path.Combine(_container.Bundle.Directory, "data");
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "host-file"), "x");
+        var spec = UserNamespaceSpec(_container, "sh", "-c", "ls -ln /data/host-file /plain/host-file && echo y > /data/from-container");
+        spec = spec with
+        {
+            Mounts =
+            [
+                .. spec.Mounts!,
+                new MountSpec
+                {
+                    Destination = "/data", Type = "bind", Source = data, Options = ["rbind", "rw", "idmap"],
+                    UidMappings = [Map(0, HostRoot, RangeSize)], GidMappings = [Map(0, HostRoot, RangeSize)],
+                },
+                // The same directory without the id-mapping, as the control: its root-owned file is no one's inside.
+                new MountSpec { Destination = "/plain", Type = "bind", Source = data, Options = ["rbind", "ro"] },
+            ],
+        };
+
+        var (result, output) = await _container.RunAsync(spec);
+
+        Assert.True(result.ExitCode == 0, result + output);
+        var lines = Lines(output);
+        Assert.Matches("^-\\S+ 1 0 0 .*/data/host-file$", lines[0]);
+        Assert.Matches("^-\\S+ 1 65534 65534 .*/plain/host-file$", lines[1]);
+        // Written by the container's root (host uid 100000) through the id-mapped mount: on disk, the host's root.
+        Assert.Equal("0:0", Owner(Path.Combine(data, "from-container")));
+        Assert.Empty(_container.Bundle.HostMountsUnderDirectory());
+    }
+
     public static TheoryData<string, Func<RuntimeSpec, RuntimeSpec>> BadConfigurations => new()
     {
+        {
+            "uidMappings/gidMappings need the \"idmap\" or \"ridmap\" option",
+            spec => spec with { Mounts = [.. spec.Mounts!, new MountSpec { Destination = "/data", Type = "bind", Source = "/tmp", Options = ["rbind"], UidMappings = [Map(0, HostRoot, 1)], GidMappings = [Map(0, HostRoot, 1)] }] }
+        },
+        {
+            "\"idmap\" and \"ridmap\" apply to bind mounts only",
+            spec => spec with { Mounts = [.. spec.Mounts!, new MountSpec { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["idmap"] }] }
+        },
+        {
+            "mounts[/data].uidMappings: {containerID 5, hostID 200000, size 10} and {containerID 0, hostID 100000, size 10} overlap inside the container",
+            spec => spec with { Mounts = [.. spec.Mounts!, new MountSpec { Destination = "/data", Type = "bind", Source = "/tmp", Options = ["rbind", "idmap"], UidMappings = [Map(0, HostRoot, 10), Map(5, 200000, 10)], GidMappings = [Map(0, HostRoot, 1)] }] }
+        },
         {
             "linux.uidMappings/gidMappings are set but linux.namespaces has no user namespace",
             spec => spec with { Linux = spec.Linux! with { Namespaces = [.. spec.Linux!.Namespaces!.Where(n => n.Type != "user")] } }
@@ -170,7 +215,7 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Features_ListsUserNamespaces()
+    public async Task Features_ListsUserNamespacesAndIdmappedMounts()
     {
         var result = await _container.VerbAsync("features");
 
@@ -178,7 +223,10 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
         using var document = System.Text.Json.JsonDocument.Parse(result.Stdout);
         var linux = document.RootElement.GetProperty("linux");
         Assert.Contains("user", linux.GetProperty("namespaces").EnumerateArray().Select(e => e.GetString()));
-        Assert.False(linux.GetProperty("mountExtensions").GetProperty("idmap").GetProperty("enabled").GetBoolean());
+        Assert.True(linux.GetProperty("mountExtensions").GetProperty("idmap").GetProperty("enabled").GetBoolean());
+        var mountOptions = document.RootElement.GetProperty("mountOptions").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains("idmap", mountOptions);
+        Assert.Contains("ridmap", mountOptions);
     }
 
     private static IdMappingSpec Map(uint containerId, uint hostId, uint size) => new() { ContainerId = containerId, HostId = hostId, Size = size };
