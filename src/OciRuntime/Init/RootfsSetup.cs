@@ -35,7 +35,7 @@ internal static class RootfsSetup
                 throw new InitException($"mount {mount.Destination}: id-mapped, but the runtime passed no id-mapped tree");
             }
             MountOne(root, mount, options.IdMapped ? nextIdmapFd++ : -1);
-            devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
+            devBound |= mount.Destination.TrimEnd('/') == "/dev" && options.Bind;
         }
         if (!devBound)
         {

@@ -123,12 +123,17 @@ public static class ContainerLauncher
         unshareFlags &= ~LibC.CLONE_NEWUSER;
         using var idmapped = IdmappedMounts.Open(spec);
         // A FIFO only root may open for reading: `start` opens it, the init writes to it.
-        // The mode is set again after mkfifo, which the umask narrows: an init in a user
-        // namespace writes as "other" (the host's root is no one there). Being a writer grants
-        // nothing; reading, which is what `start` does, stays root's.
+        // Owned by the container's root as the host knows it (runc's rule): an init in a user
+        // namespace must be able to open it for writing, and the host's root is no one there.
         Errno.Check(LibC.mkfifo(state.ExecFifo, 0x192 /* 0622 */), "mkfifo", state.ExecFifo);
-        Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, 0, 0, 0), "chown", state.ExecFifo);
-        Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
+        (uint Uid, uint Gid)? fifoOwner = userNamespace is null ? (0, 0) : userNamespace.RootOnHost();
+        Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, fifoOwner?.Uid ?? 0, fifoOwner?.Gid ?? 0, 0), "chown", state.ExecFifo);
+        if (fifoOwner is null)
+        {
+            // A joined namespace whose root we cannot name: the mode mkfifo's umask narrowed,
+            // so the init writes as "other". Writing grants nothing; reading (`start`) stays root's.
+            Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
+        }
         var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");

@@ -18,6 +18,46 @@ public sealed record UserNamespaceRequest(
     IReadOnlyList<IdRange> GidMappings,
     Action<int>? BeforeStart = null)
 {
+    /// <summary>
+    /// The host's uid and gid of the namespace's root: from the maps of a new namespace, from
+    /// /proc/PID/uid_map and gid_map for one joined as /proc/PID/ns/user; null when unknown (a
+    /// bind-mounted namespace file, whose maps only a process inside could read).
+    /// </summary>
+    public (uint Uid, uint Gid)? RootOnHost()
+    {
+        if (JoinPath is null)
+        {
+            return HostIdOfRoot(UidMappings) is { } uid && HostIdOfRoot(GidMappings) is { } gid ? (uid, gid) : null;
+        }
+        var match = System.Text.RegularExpressions.Regex.Match(JoinPath, "^/proc/([0-9]+)/ns/user$");
+        if (!match.Success)
+        {
+            return null;
+        }
+        try
+        {
+            var pid = match.Groups[1].Value;
+            return HostIdOfRoot(ReadMap($"/proc/{pid}/uid_map")) is { } uid && HostIdOfRoot(ReadMap($"/proc/{pid}/gid_map")) is { } gid ? (uid, gid) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static uint? HostIdOfRoot(IReadOnlyList<IdRange> ranges) =>
+        ranges.FirstOrDefault(r => r.ContainerId == 0)?.HostId;
+
+    private static List<IdRange> ReadMap(string path) =>
+        File.ReadLines(path)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length == 3)
+            .Select(fields => new IdRange(
+                uint.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture),
+                uint.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture),
+                uint.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+
     /// <summary>The text for /proc/PID/uid_map or gid_map: one "inside outside count" line per range.</summary>
     public static string MapText(IReadOnlyList<IdRange> ranges) =>
         string.Concat(ranges.Select(r => FormattableString.Invariant($"{r.ContainerId} {r.HostId} {r.Size}\n")));

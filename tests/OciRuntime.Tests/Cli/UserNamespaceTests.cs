@@ -50,6 +50,27 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_UserAndTimeNamespaces_OffsetAppliesInside()
+    {
+        const long Offset = 10L * 365 * 86400;
+        var spec = UserNamespaceSpec(_container, "cat", "/proc/uptime");
+        spec = spec with
+        {
+            Linux = spec.Linux! with
+            {
+                Namespaces = [.. spec.Linux!.Namespaces!, new NamespaceSpec { Type = "time" }],
+                TimeOffsets = new Dictionary<string, TimeOffsetSpec> { ["boottime"] = new() { Secs = Offset } },
+            },
+        };
+
+        var (result, output) = await _container.RunAsync(spec);
+
+        Assert.True(result.ExitCode == 0, result + output);
+        var inside = double.Parse(output.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(inside >= Offset, $"uptime inside {inside}, offset {Offset}");
+    }
+
+    [Fact]
     public async Task Start_NewUserNamespace_HostSeesMappedUidAndFileOwner()
     {
         var shared = Path.Combine(_container.Bundle.Directory, "shared");

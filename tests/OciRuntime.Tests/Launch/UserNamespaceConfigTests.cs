@@ -41,6 +41,29 @@ public sealed class UserNamespaceConfigTests
         Assert.Empty(request.UidMappings);
     }
 
+    [Fact]
+    public void RootOnHost_NewNamespace_IsTheHostIdOfContainerIdZero()
+    {
+        var request = new UserNamespaceRequest(null, [new IdRange(1, 5000, 10), new IdRange(0, 100000, 1)], [new IdRange(0, 200000, 65536)]);
+
+        Assert.Equal((100000u, 200000u), request.RootOnHost());
+    }
+
+    [Fact]
+    public void RootOnHost_JoinedThroughProcOfThisProcess_ReadsItsMaps()
+    {
+        // This test's own namespace, the host's: its root is the host's root.
+        var request = new UserNamespaceRequest($"/proc/{Environment.ProcessId}/ns/user", [], []);
+
+        Assert.Equal((0u, 0u), request.RootOnHost());
+    }
+
+    [Fact]
+    public void RootOnHost_JoinedThroughAnotherFile_IsUnknown()
+    {
+        Assert.Null(new UserNamespaceRequest("/run/pods/p1/userns", [], []).RootOnHost());
+    }
+
     public static TheoryData<RuntimeSpec, string> Refused => new()
     {
         { Spec([new() { Type = "pid" }], [Map(0, 100000, 65536)], null), "are set but linux.namespaces has no user namespace" },
