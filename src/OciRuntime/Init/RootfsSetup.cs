@@ -53,6 +53,7 @@ internal static class RootfsSetup
         var options = MountOptions.Parse(mount.Type, mount.Options);
         var sourceIsFile = options.Bind && mount.Source is not null && File.Exists(mount.Source) && !Directory.Exists(mount.Source);
         var targetFd = sourceIsFile ? root.CreateFile(mount.Destination) : root.CreateDirectory(mount.Destination);
+        var sysfsBound = false;
         try
         {
             var target = RootedPath.ProcFdPath(targetFd);
@@ -67,13 +68,22 @@ internal static class RootfsSetup
                 var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
                 Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);
             }
-            else
+            else if (LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, options.Data.Length > 0 ? options.Data : null) < 0)
             {
-                Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, options.Data.Length > 0 ? options.Data : null), "mount", where);
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno != Errno.EPERM || mount.Type != "sysfs")
+                {
+                    throw new SyscallException(errno, "mount", where);
+                }
+                // In a user namespace only the owner of the network namespace may mount sysfs;
+                // with the host's network (or one made outside the user namespace) runc binds
+                // the host's /sys instead, restricted by the same flags below.
+                Errno.Check(LibC.mount("/sys", target, null, LibC.MS_BIND | LibC.MS_REC, null), "bind /sys (sysfs refused here)", where);
+                sysfsBound = true;
             }
             // The descriptor still names the directory under the new mount; remounts and
             // propagation changes must reach the mount itself, so resolve the path again.
-            var remountFlags = options.Bind ? options.Flags & ~LibC.MS_REMOUNT : 0;
+            var remountFlags = options.Bind || sysfsBound ? options.Flags & ~LibC.MS_REMOUNT : 0;
             if (remountFlags != 0 || options.Propagation != 0 || !options.RecursiveAttributes.IsEmpty)
             {
                 var mountedFd = root.TryOpen(mount.Destination);

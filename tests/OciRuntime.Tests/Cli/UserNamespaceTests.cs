@@ -71,6 +71,24 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_UserNamespaceOnTheHostsNetwork_SysIsTheHostsBoundReadOnly()
+    {
+        // sysfs cannot be mounted for a network namespace the user namespace does not own.
+        var spec = UserNamespaceSpec(_container, "sh", "-c", "ls /sys/class/net; grep ' /sys ' /proc/self/mountinfo");
+        spec = spec with { Linux = spec.Linux! with { Namespaces = [.. spec.Linux!.Namespaces!.Where(n => n.Type != "network")] } };
+
+        var (result, output) = await _container.RunAsync(spec);
+
+        Assert.True(result.ExitCode == 0, result + output);
+        var lines = Lines(output);
+        Assert.Contains("lo", lines);
+        // mountinfo: the fifth field is the mount point, the sixth its options.
+        var sys = lines.Select(line => line.Split(' ')).Where(fields => fields.Length > 5 && fields[4] == "/sys").ToList();
+        Assert.True(sys.Count == 1, output);
+        Assert.StartsWith("ro,", sys[0][5]);
+    }
+
+    [Fact]
     public async Task Start_NewUserNamespace_HostSeesMappedUidAndFileOwner()
     {
         var shared = Path.Combine(_container.Bundle.Directory, "shared");
