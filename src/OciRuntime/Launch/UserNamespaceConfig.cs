@@ -39,8 +39,14 @@ public static class UserNamespaceConfig
         if (entries[0].Path is { Length: > 0 } path)
         {
             // The joined namespace's maps are fixed already; runc takes mappings beside a path
-            // as a description of it, so they are accepted, not written.
-            return new UserNamespaceRequest(path, uids, gids);
+            // as a description of it (containerd writes both), checked where they can be read.
+            var joined = new UserNamespaceRequest(path, uids, gids);
+            if ((uids.Count > 0 || gids.Count > 0) && joined.JoinedMaps() is { } actual)
+            {
+                RequireSame("linux.uidMappings", uids, actual.Uids, path);
+                RequireSame("linux.gidMappings", gids, actual.Gids, path);
+            }
+            return joined;
         }
         if (uids.Count == 0 || gids.Count == 0)
         {
@@ -94,6 +100,16 @@ public static class UserNamespaceConfig
             throw new Core.InvalidArgumentException($"{name}: the map is longer than the kernel's {MaxMapTextBytes}-byte limit");
         }
         return ranges;
+    }
+
+    private static void RequireSame(string name, List<IdRange> configured, List<IdRange> actual, string path)
+    {
+        var order = (IEnumerable<IdRange> ranges) => ranges.OrderBy(r => r.ContainerId).ToList();
+        if (configured.Count > 0 && !order(configured).SequenceEqual(order(actual)))
+        {
+            throw new Core.InvalidArgumentException(
+                $"{name} ({string.Join(", ", configured.Select(Describe))}) do not match the maps of the user namespace to join, {path} ({string.Join(", ", actual.Select(Describe))})");
+        }
     }
 
     /// <summary>The container is set up by its root, which must therefore exist inside (runc fails the same way, later).</summary>

@@ -25,11 +25,16 @@ public sealed record UserNamespaceRequest(
     /// </summary>
     public (uint Uid, uint Gid)? RootOnHost()
     {
-        if (JoinPath is null)
-        {
-            return HostIdOfRoot(UidMappings) is { } uid && HostIdOfRoot(GidMappings) is { } gid ? (uid, gid) : null;
-        }
-        var match = System.Text.RegularExpressions.Regex.Match(JoinPath, "^/proc/([0-9]+)/ns/user$");
+        var (uids, gids) = JoinPath is null ? (UidMappings, GidMappings)
+            : JoinedMaps() is { } joined ? (joined.Uids, joined.Gids)
+            : ((IReadOnlyList<IdRange>)[], (IReadOnlyList<IdRange>)[]);
+        return HostIdOfRoot(uids) is { } uid && HostIdOfRoot(gids) is { } gid ? (uid, gid) : null;
+    }
+
+    /// <summary>The maps of a namespace joined as /proc/PID/ns/user, read from that process; null for any other path.</summary>
+    public (List<IdRange> Uids, List<IdRange> Gids)? JoinedMaps()
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(JoinPath ?? "", "^/proc/([0-9]+)/ns/user$");
         if (!match.Success)
         {
             return null;
@@ -37,7 +42,7 @@ public sealed record UserNamespaceRequest(
         try
         {
             var pid = match.Groups[1].Value;
-            return HostIdOfRoot(ReadMap($"/proc/{pid}/uid_map")) is { } uid && HostIdOfRoot(ReadMap($"/proc/{pid}/gid_map")) is { } gid ? (uid, gid) : null;
+            return (ReadMap($"/proc/{pid}/uid_map"), ReadMap($"/proc/{pid}/gid_map"));
         }
         catch (IOException)
         {

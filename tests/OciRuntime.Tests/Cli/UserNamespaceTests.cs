@@ -214,6 +214,10 @@ public sealed partial class UserNamespaceTests : IAsyncLifetime
             spec => spec with { Linux = spec.Linux! with { UidMappings = null, GidMappings = null } }
         },
         {
+            "do not match the maps of the user namespace to join",
+            spec => spec with { Linux = spec.Linux! with { Namespaces = [.. spec.Linux!.Namespaces!.Where(n => n.Type != "user"), new NamespaceSpec { Type = "user", Path = $"/proc/{Environment.ProcessId}/ns/user" }] } }
+        },
+        {
             "overlap on the host",
             spec => spec with { Linux = spec.Linux! with { UidMappings = [Map(0, HostRoot, 1000), Map(1000, HostRoot + 500, 1000)] } }
         },

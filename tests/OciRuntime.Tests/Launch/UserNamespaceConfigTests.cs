@@ -59,6 +59,28 @@ public sealed class UserNamespaceConfigTests
     }
 
     [Fact]
+    public void FromSpec_JoinedWithTheNamespacesOwnMaps_IsAccepted()
+    {
+        // This test process's namespace, the host's: one range of every id.
+        var path = $"/proc/{Environment.ProcessId}/ns/user";
+
+        var request = UserNamespaceConfig.FromSpec(Spec([new() { Type = "user", Path = path }], [Map(0, 0, uint.MaxValue)], null));
+
+        Assert.Equal(path, request!.JoinPath);
+    }
+
+    [Fact]
+    public void FromSpec_JoinedWithOtherMaps_IsRefusedShowingBoth()
+    {
+        var path = $"/proc/{Environment.ProcessId}/ns/user";
+
+        var exception = Assert.Throws<InvalidArgumentException>(() =>
+            UserNamespaceConfig.FromSpec(Spec([new() { Type = "user", Path = path }], [Map(0, 100000, 65536)], null)));
+
+        Assert.Contains($"linux.uidMappings ({{containerID 0, hostID 100000, size 65536}}) do not match the maps of the user namespace to join, {path} ({{containerID 0, hostID 0, size 4294967295}})", exception.Message);
+    }
+
+    [Fact]
     public void RootOnHost_JoinedThroughAnotherFile_IsUnknown()
     {
         Assert.Null(new UserNamespaceRequest("/run/pods/p1/userns", [], []).RootOnHost());
