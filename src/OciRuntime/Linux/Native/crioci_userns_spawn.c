@@ -23,12 +23,13 @@
  *   6. with CLONE_NEWPID among them, clone once more with CLONE_PARENT so the process that
  *      execs is pid 1 of the new pid namespace and the caller's child; report its pid;
  *   7. default signal dispositions, empty mask, setsid, descriptors, execve.
+ * The child is a copy of one thread of a multi-threaded process: only plain system calls are
+ * safe there, no glibc function that takes a lock or talks to the other (absent) threads.
  * Every failure is reported as a record on report_fd (close-on-exec: end-of-file means every
  * process that holds it has exec'd or exited).
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -108,16 +109,19 @@ static void __attribute__((noreturn)) run_child(const struct crioci_userns_spawn
         /* The parent gave up (or died) before releasing: nothing to report to. */
         _exit(126);
     }
-    if (setresgid(0, 0, 0) < 0)
+    /* Raw system calls, not glibc's set*id wrappers: those broadcast the change to every thread
+       glibc believes the process has, taking locks another thread of the parent may have held
+       at clone time, and this copy would wait for them forever. */
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0)
     {
         fail(fd, CRIOCI_STEP_SETRESGID);
     }
     /* The host's supplementary groups mean nothing inside; EPERM when setgroups is denied. */
-    if (setgroups(0, NULL) < 0 && errno != EPERM)
+    if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
     {
         fail(fd, CRIOCI_STEP_SETGROUPS);
     }
-    if (setresuid(0, 0, 0) < 0)
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0)
     {
         fail(fd, CRIOCI_STEP_SETRESUID);
     }
