@@ -18,7 +18,7 @@ internal static class FeaturesCommand
             // the recursive ones (rro, ...) only where this kernel has mount_setattr(2) to apply them.
             Strings(writer, "mountOptions", Init.MountOptions.KnownWords(Init.RecursiveMountAttributes.KernelSupports()).Order(StringComparer.Ordinal));
             writer.WriteStartObject("linux");
-            Strings(writer, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "time", "uts"]);
+            Strings(writer, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]);
             Strings(writer, "capabilities", Linux.Capabilities.All);
             writer.WriteStartObject("cgroup");
             writer.WriteBoolean("v1", true);
@@ -33,6 +33,12 @@ internal static class FeaturesCommand
             Strings(writer, "operators", ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]);
             Strings(writer, "archs", ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"]);
             Strings(writer, "supportedFlags", ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"]);
+            writer.WriteEndObject();
+            // Id-mapped bind mounts: mounts[].uidMappings/gidMappings with "idmap" or "ridmap" (Launch.IdmappedMounts).
+            writer.WriteStartObject("mountExtensions");
+            writer.WriteStartObject("idmap");
+            writer.WriteBoolean("enabled", true);
+            writer.WriteEndObject();
             writer.WriteEndObject();
             // features-linux.md: "enabled" says the runtime implements the module, unrelated to
             // whether this host enforces it (create refuses a profile or label the host cannot apply).

@@ -21,7 +21,8 @@ public static class ContainerInit
     public const int SyncFd = 4;
     public const int ConsoleSocketFd = 5;
 
-    public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket)
+    /// <param name="firstIdmapFd">The first of the id-mapped mounts' detached trees (<see cref="Launch.IdmappedMounts"/>), or -1.</param>
+    public static int Run(string bundle, string? cgroupPath, string id, bool hasConsoleSocket, int firstIdmapFd = -1)
     {
         InheritedDescriptors.CloseOnExecFrom(3);
         SyncPipe.SetCloseOnExec(SyncFd);
@@ -63,7 +64,7 @@ public static class ContainerInit
             {
                 EnterNewCgroupNamespace(cgroupPath);
             }
-            RootfsSetup.Prepare(spec, rootfs, cgroupPath);
+            RootfsSetup.Prepare(spec, rootfs, cgroupPath, firstIdmapFd);
             // In the container's namespaces, before the root changes: the hook's path still
             // resolves in the runtime's file system, as the spec requires.
             Hooks.HookRunner.Run(spec.Hooks?.CreateContainer, "createContainer",
@@ -149,10 +150,19 @@ public static class ContainerInit
         {
             throw new InitException("linux.namespaces: a cgroup namespace needs the container's cgroup");
         }
-        // "0" is the writer itself: this process's pid namespace may not be the host's.
-        new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(0);
+        // "0" is the writer itself: this process's pid namespace may not be the host's. In a
+        // user namespace the parent placed it before releasing it, and the host's cgroup files
+        // are not writable from here.
+        if (!InCgroupAlready(cgroupPath))
+        {
+            new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).AddProcess(0);
+        }
         Errno.Check(LibC.unshare(LibC.CLONE_NEWCGROUP), "unshare", "CLONE_NEWCGROUP");
     }
+
+    /// <summary>Whether every hierarchy of /proc/self/cgroup ("ID:controllers:path") places this process at <paramref name="cgroupPath"/>.</summary>
+    private static bool InCgroupAlready(string cgroupPath) =>
+        File.ReadLines("/proc/self/cgroup").All(line => line[(line.IndexOf(':', line.IndexOf(':') + 1) + 1)..] == cgroupPath);
 
     private static void SetHostname(RuntimeSpec spec)
     {

@@ -62,6 +62,24 @@ internal static class DeviceSetup
         }
     }
 
+    /// <summary>
+    /// In a user namespace no device node can be made (mknod needs CAP_MKNOD in the host's), so
+    /// the host's node, still reachable before pivot_root, is bind-mounted over an empty file, as
+    /// runc does; it keeps the host's owner and mode.
+    /// </summary>
+    private static void BindHostDevice(int parentFd, string name, DeviceSpec device)
+    {
+        var fd = Errno.Check(LibC.openat(parentFd, name, LibC.O_CREAT | LibC.O_WRONLY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0), "create", device.Path);
+        try
+        {
+            Errno.Check(LibC.mount(device.Path, RootedPath.ProcFdPath(fd), null, LibC.MS_BIND, null), "bind host device", device.Path);
+        }
+        finally
+        {
+            LibC.close(fd);
+        }
+    }
+
     private static void CreateDevice(RootedPath root, DeviceSpec device)
     {
         var parent = Path.GetDirectoryName(device.Path) ?? "/dev";
@@ -80,6 +98,11 @@ internal static class DeviceSetup
             if (LibC.mknodat(parentFd, name, mode, LibC.MakeDevice(device.Major, device.Minor)) < 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EPERM && type != LibC.S_IFIFO)
+                {
+                    BindHostDevice(parentFd, name, device);
+                    return;
+                }
                 if (errno != Errno.EEXIST)
                 {
                     throw new SyscallException(errno, "mknod", device.Path);

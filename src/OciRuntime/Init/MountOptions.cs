@@ -11,6 +11,12 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
 {
     public RecursiveMountAttributes RecursiveAttributes { get; init; } = RecursiveMountAttributes.None;
 
+    /// <summary>"idmap" or "ridmap" (runtime-spec 1.1): the bind mount is id-mapped, by the runtime's side, before the init moves it in.</summary>
+    public bool IdMapped { get; init; }
+
+    /// <summary>"ridmap": the submounts of the source are id-mapped too.</summary>
+    public bool IdMapRecursive { get; init; }
+
     private static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagWords = new(StringComparer.Ordinal)
     {
         ["ro"] = (false, MS_RDONLY),
@@ -60,9 +66,15 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
         var recursive = type == "rbind";
         var data = new List<string>();
         var recursiveAttributes = RecursiveMountAttributes.None;
+        bool idMapped = false, idMapRecursive = false;
         foreach (var option in options ?? [])
         {
-            if (option is "bind" or "rbind")
+            if (option is "idmap" or "ridmap")
+            {
+                idMapped = true;
+                idMapRecursive |= option == "ridmap";
+            }
+            else if (option is "bind" or "rbind")
             {
                 bind = true;
                 recursive |= option == "rbind";
@@ -99,13 +111,15 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
         return new MountOptions(flags, clear, propagation, string.Join(',', data), bind, recursive)
         {
             RecursiveAttributes = recursiveAttributes,
+            IdMapped = idMapped,
+            IdMapRecursive = idMapRecursive,
         };
     }
 
     /// <summary>Every option word <see cref="Parse"/> gives a meaning to (for `features`).</summary>
     public static IEnumerable<string> KnownWords(bool recursiveAttributes) =>
         FlagWords.Keys.Concat(PropagationWords.Keys).Concat(recursiveAttributes ? RecursiveMountAttributes.Words : [])
-            .Append("bind").Append("rbind").Append("defaults");
+            .Append("bind").Append("rbind").Append("defaults").Append("idmap").Append("ridmap");
 
     /// <summary>Parses a rootfsPropagation value (runtime-spec config-linux.md).</summary>
     public static ulong RootPropagation(string? value) => value switch

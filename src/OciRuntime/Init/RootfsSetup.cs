@@ -11,8 +11,9 @@ namespace CriOci.OciRuntime.Init;
 /// </summary>
 internal static class RootfsSetup
 {
-    public static void Prepare(RuntimeSpec spec, string rootfs, string? cgroupPath)
+    public static void Prepare(RuntimeSpec spec, string rootfs, string? cgroupPath, int firstIdmapFd = -1)
     {
+        var nextIdmapFd = firstIdmapFd;
         // Keep what happens in here from propagating back to the host (and vice versa, unless
         // the spec asks for shared): the default is rslave, as runc does.
         Errno.Check(LibC.mount(null, "/", null, MountOptions.RootPropagation(spec.Linux?.RootfsPropagation), null), "mount", "/ (propagation)");
@@ -29,8 +30,13 @@ internal static class RootfsSetup
                 MountCgroups(root, mount, cgroupPath ?? throw new InitException($"mount {mount.Destination}: the container has no cgroup"), mountLabel);
                 continue;
             }
-            MountOne(root, mount, mountLabel);
-            devBound |= mount.Destination.TrimEnd('/') == "/dev" && MountOptions.Parse(mount.Type, mount.Options).Bind;
+            var options = MountOptions.Parse(mount.Type, mount.Options);
+            if (options.IdMapped && nextIdmapFd < 0)
+            {
+                throw new InitException($"mount {mount.Destination}: id-mapped, but the runtime passed no id-mapped tree");
+            }
+            MountOne(root, mount, mountLabel, options.IdMapped ? nextIdmapFd++ : -1);
+            devBound |= mount.Destination.TrimEnd('/') == "/dev" && options.Bind;
         }
         if (!devBound)
         {
@@ -38,7 +44,15 @@ internal static class RootfsSetup
         }
     }
 
-    private static void MountOne(RootedPath root, MountSpec mount, string? mountLabel)
+    /// <summary>The mount's data, with the SELinux context option for the file systems that take one; null when empty.</summary>
+    private static string? LabelledData(MountSpec mount, MountOptions options, string? mountLabel)
+    {
+        var data = Security.MountLabel.Applies(mount.Type, bind: false) ? Security.MountLabel.AddTo(options.Data, mountLabel) : options.Data;
+        return data.Length > 0 ? data : null;
+    }
+
+    /// <param name="idmappedTree">For an id-mapped mount, the detached tree the runtime's side prepared; -1 otherwise.</param>
+    private static void MountOne(RootedPath root, MountSpec mount, string? mountLabel, int idmappedTree = -1)
     {
         if (!mount.Destination.StartsWith('/'))
         {
@@ -47,23 +61,37 @@ internal static class RootfsSetup
         var options = MountOptions.Parse(mount.Type, mount.Options);
         var sourceIsFile = options.Bind && mount.Source is not null && File.Exists(mount.Source) && !Directory.Exists(mount.Source);
         var targetFd = sourceIsFile ? root.CreateFile(mount.Destination) : root.CreateDirectory(mount.Destination);
+        var sysfsBound = false;
         try
         {
             var target = RootedPath.ProcFdPath(targetFd);
             var where = $"{mount.Destination} ({mount.Type ?? "bind"} from {mount.Source})";
-            if (options.Bind)
+            if (idmappedTree >= 0)
+            {
+                Errno.Check(LibC.move_mount(idmappedTree, "", targetFd, "", LibC.MOVE_MOUNT_F_EMPTY_PATH | LibC.MOVE_MOUNT_T_EMPTY_PATH), "move_mount (id-mapped)", where);
+                LibC.close(idmappedTree);
+            }
+            else if (options.Bind)
             {
                 var bindFlags = LibC.MS_BIND | (options.Recursive ? LibC.MS_REC : 0);
                 Errno.Check(LibC.mount(mount.Source, target, null, bindFlags, null), "mount", where);
             }
-            else
+            else if (LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, LabelledData(mount, options, mountLabel)) < 0)
             {
-                var data = Security.MountLabel.Applies(mount.Type, bind: false) ? Security.MountLabel.AddTo(options.Data, mountLabel) : options.Data;
-                Errno.Check(LibC.mount(mount.Source ?? mount.Type, target, mount.Type, options.Flags, data.Length > 0 ? data : null), "mount", where);
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno != Errno.EPERM || mount.Type != "sysfs")
+                {
+                    throw new SyscallException(errno, "mount", where);
+                }
+                // In a user namespace only the owner of the network namespace may mount sysfs;
+                // with the host's network (or one made outside the user namespace) runc binds
+                // the host's /sys instead, restricted by the same flags below.
+                Errno.Check(LibC.mount("/sys", target, null, LibC.MS_BIND | LibC.MS_REC, null), "bind /sys (sysfs refused here)", where);
+                sysfsBound = true;
             }
             // The descriptor still names the directory under the new mount; remounts and
             // propagation changes must reach the mount itself, so resolve the path again.
-            var remountFlags = options.Bind ? options.Flags & ~LibC.MS_REMOUNT : 0;
+            var remountFlags = options.Bind || sysfsBound ? options.Flags & ~LibC.MS_REMOUNT : 0;
             if (remountFlags != 0 || options.Propagation != 0 || !options.RecursiveAttributes.IsEmpty)
             {
                 var mountedFd = root.TryOpen(mount.Destination);

@@ -6,7 +6,7 @@ namespace CriOci.OciRuntime.Init;
 /// <summary>
 /// Joining a container's time namespace for exec. setns(CLONE_NEWTIME) refuses a process with
 /// more than one thread (EUSERS), and a .NET process has several before Main, so the join is
-/// done by C start-up code linked into crioci-runtime (src/RuntimeCli/Native/time_namespace.c)
+/// done by C start-up code linked into crioci-runtime (src/OciRuntime/Linux/Native/time_namespace.c)
 /// while the process is still single-threaded. The parent hands it the namespace as an inherited
 /// descriptor named in <see cref="FdVariable"/>; the start-up code answers in <see cref="ResultVariable"/>.
 /// </summary>
@@ -27,7 +27,7 @@ public static class TimeNamespaceJoin
             if (Environment.GetEnvironmentVariable(FdVariable) is not null)
             {
                 throw new InitException("the container has its own time namespace, but this crioci-runtime lacks the start-up code that joins it "
-                    + "(src/RuntimeCli/Native/time_namespace.c; it is linked into the NativeAOT build that ./build.sh publishes)");
+                    + "(src/OciRuntime/Linux/Native/time_namespace.c; it is linked into the NativeAOT build that ./build.sh publishes)");
             }
             return;
         }

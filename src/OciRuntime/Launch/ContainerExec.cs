@@ -107,6 +107,16 @@ public static class ContainerExec
                 joins.Add(new NamespaceJoin(flag, path));
             }
         }
+        // A container in its own user namespace: exec-init joins it at clone time (only a
+        // single-threaded process may), and is placed in the cgroup by this side meanwhile.
+        UserNamespaceRequest? userNamespace = null;
+        if (!SameNamespace($"/proc/{initPid}/ns/user", "/proc/self/ns/user"))
+        {
+            var cgroup = cgroupPath;
+            userNamespace = new UserNamespaceRequest($"/proc/{initPid}/ns/user", [], [],
+                BeforeStart: cgroup is null ? null : pid => new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroup).AddProcess(pid));
+            cgroupPath = null;
+        }
         var mountNs = Errno.Check(LibC.open($"/proc/{initPid}/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/mnt");
         // A time namespace cannot be entered from this multi-threaded process: exec-init joins
         // it before its runtime starts (TimeNamespaceJoin), from a descriptor it inherits.
@@ -127,7 +137,8 @@ public static class ContainerExec
                 environment,
                 childFds,
                 joins,
-                ReadOnlyExecutable: true));
+                ReadOnlyExecutable: true,
+                UserNamespace: userNamespace));
             syncRead = read;
             return pid;
         }

@@ -67,6 +67,8 @@ public static class ContainerLauncher
         var spec = LoadSpec(bundle);
         // Before anything exists to clean up: a profile or label this host cannot apply.
         Security.HostSecurityModules.CheckSpecOnThisHost(spec);
+        var userNamespace = UserNamespaceConfig.FromSpec(spec);
+        IdmappedMounts.Validate(spec);
         var state = new StateDirectory(stateRoot, id);
         if (state.Exists)
         {
@@ -76,7 +78,7 @@ public static class ContainerLauncher
         var created = false;
         try
         {
-            var result = SpawnInit(spec, state, bundle, stdio, runtimeExecutable, monitored);
+            var result = SpawnInit(spec, userNamespace, state, bundle, stdio, runtimeExecutable, monitored);
             created = true;
             return result;
         }
@@ -107,7 +109,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
+    private static unsafe ContainerStateFile SpawnInit(RuntimeSpec spec, UserNamespaceRequest? userNamespace, StateDirectory state, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored)
     {
         stdio.CheckTerminal(spec.Process?.Terminal == true);
         var (joins, unshareFlags) = Namespaces(spec);
@@ -118,13 +120,22 @@ public static class ContainerLauncher
             // Refuse a bad profile here, with a clear error, rather than from inside the init.
             Seccomp.SeccompFilter.Validate(seccomp);
         }
-        if ((unshareFlags & LibC.CLONE_NEWUSER) != 0)
-        {
-            throw new Core.InvalidArgumentException("user namespaces are not supported yet");
-        }
+        // The user namespace is made (or joined) by the spawn itself, before the others.
+        joins = joins.Where(j => j.CloneFlag != LibC.CLONE_NEWUSER).ToList();
+        unshareFlags &= ~LibC.CLONE_NEWUSER;
+        using var idmapped = IdmappedMounts.Open(spec);
         // A FIFO only root may open for reading: `start` opens it, the init writes to it.
+        // Owned by the container's root as the host knows it (runc's rule): an init in a user
+        // namespace must be able to open it for writing, and the host's root is no one there.
         Errno.Check(LibC.mkfifo(state.ExecFifo, 0x192 /* 0622 */), "mkfifo", state.ExecFifo);
-        Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, 0, 0, 0), "chown", state.ExecFifo);
+        (uint Uid, uint Gid)? fifoOwner = userNamespace is null ? (0, 0) : userNamespace.RootOnHost();
+        Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, fifoOwner?.Uid ?? 0, fifoOwner?.Gid ?? 0, 0), "chown", state.ExecFifo);
+        if (fifoOwner is null)
+        {
+            // A joined namespace whose root we cannot name: the mode mkfifo's umask narrowed,
+            // so the init writes as "other". Writing grants nothing; reading (`start`) stays root's.
+            Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
+        }
         var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");
@@ -151,16 +162,25 @@ public static class ContainerLauncher
             {
                 arguments.Add("--console-socket-fd");
             }
+            var childFds = stdio.ChildFds(fifo, pipe[1]);
+            if (idmapped.TreeFds.Count > 0)
+            {
+                arguments.AddRange(["--idmap-fds-from", childFds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                childFds.AddRange(idmapped.TreeFds);
+            }
             arguments.Add(bundle);
             pid = ProcessSpawner.Spawn(new SpawnRequest(
                 runtimeExecutable,
                 arguments,
                 ["PATH=" + SpecDefaults.DefaultPath],
-                stdio.ChildFds(fifo, pipe[1]),
+                childFds,
                 joins,
                 unshareFlags,
                 TimeOffsets: TimeOffsets(spec, unshareFlags),
-                ReadOnlyExecutable: true));
+                ReadOnlyExecutable: true,
+                // Once in its user namespace the init cannot write the host's cgroup files:
+                // it is placed in its cgroup while it waits to be released.
+                UserNamespace: userNamespace is null ? null : userNamespace with { BeforeStart = cgroup.AddProcess }));
         }
         catch
         {

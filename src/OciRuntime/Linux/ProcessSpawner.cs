@@ -17,6 +17,10 @@ public sealed record NamespaceJoin(int CloneFlag, string Path);
 /// Execute the binary from a read-only detached mount (<see cref="Linux.ReadOnlyExecutable"/>):
 /// for the runtime itself when it starts inside a container's namespaces.
 /// </param>
+/// <param name="UserNamespace">
+/// A user namespace to create or join (<see cref="UserNamespaceSpawn"/>); the namespaces of
+/// <paramref name="UnshareFlags"/> are then created inside it, owned by it.
+/// </param>
 public sealed record SpawnRequest(
     string ExecutablePath,
     IReadOnlyList<string> Arguments,
@@ -26,7 +30,8 @@ public sealed record SpawnRequest(
     int UnshareFlags = 0,
     bool NewSession = false,
     string? TimeOffsets = null,
-    bool ReadOnlyExecutable = false);
+    bool ReadOnlyExecutable = false,
+    UserNamespaceRequest? UserNamespace = null);
 
 /// <summary>
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
@@ -38,6 +43,10 @@ public static unsafe class ProcessSpawner
 {
     public static int Spawn(SpawnRequest request)
     {
+        if (request.UserNamespace is { } userNamespace)
+        {
+            return UserNamespaceSpawn.Spawn(request, userNamespace);
+        }
         var needsThread = request.UnshareFlags != 0 || request.Join is { Count: > 0 };
         if (!needsThread)
         {
@@ -71,7 +80,7 @@ public static unsafe class ProcessSpawner
         return pid;
     }
 
-    private static void EnterNamespaces(SpawnRequest request)
+    internal static void EnterNamespaces(SpawnRequest request)
     {
         var joins = request.Join ?? [];
         var touchesMounts = (request.UnshareFlags & LibC.CLONE_NEWNS) != 0

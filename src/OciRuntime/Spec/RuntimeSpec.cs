@@ -96,6 +96,11 @@ public sealed record MountSpec
     public string? Type { get; init; }
     public string? Source { get; init; }
     public IReadOnlyList<string>? Options { get; init; }
+
+    /// <summary>runtime-spec 1.1 id-mapped mounts: on-disk ids (containerID) shown as hostID, with "idmap" or "ridmap".</summary>
+    public IReadOnlyList<IdMappingSpec>? UidMappings { get; init; }
+
+    public IReadOnlyList<IdMappingSpec>? GidMappings { get; init; }
 }
 
 public sealed record HooksSpec

@@ -121,6 +121,9 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fchmod(int fd, uint mode);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fchmodat(int dirfd, string path, uint mode, int flags);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int mkfifo(string path, uint mode);
 

@@ -38,6 +38,11 @@ internal static partial class LibC
 
     public const uint OPEN_TREE_CLONE = 1;
 
+    private const long SYS_move_mount = 429;
+    public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    public const uint MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+    public const ulong MOUNT_ATTR_IDMAP = 0x100000;
+
     // linux/mount.h: mount_setattr(2) attributes; the atime ones are a 3-bit field, not flags.
     public const ulong MOUNT_ATTR_RDONLY = 0x1;
     public const ulong MOUNT_ATTR_NOSUID = 0x2;
@@ -79,6 +84,12 @@ internal static partial class LibC
     private static partial long syscall_open_tree(long number, int dirfd, string path, uint flags);
 
     public static int open_tree(int dirfd, string path, uint flags) => (int)syscall_open_tree(SYS_open_tree, dirfd, path, flags);
+
+    [LibraryImport("libc", EntryPoint = "syscall", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial long syscall_move_mount(long number, int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+
+    public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags) =>
+        (int)syscall_move_mount(SYS_move_mount, fromDirfd, fromPath, toDirfd, toPath, flags);
 
     public static int mount_setattr(int dirfd, string path, uint flags, ref MountAttr attr) =>
         (int)syscall_mount_setattr(SYS_mount_setattr, dirfd, path, flags, ref attr, (nuint)Marshal.SizeOf<MountAttr>());
