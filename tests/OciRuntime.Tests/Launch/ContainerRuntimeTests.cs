@@ -330,7 +330,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         Assert.Empty(failures);
     }
 
-    /// <summary>PIDs of live `crioci-runtime monitor --detached ... --id ID` processes.</summary>
+    /// <summary>PIDs of live monitors of container ID: `crioci-runtime monitor --detached ... --id ID`, or the crioci-monitor it became.</summary>
     private static List<int> MonitorsOf(string id)
     {
         var pids = new List<int>();
@@ -344,7 +344,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
             {
                 var args = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
                 var idIndex = Array.IndexOf(args, "--id");
-                if (args.Contains("monitor") && idIndex >= 0 && idIndex + 1 < args.Length && args[idIndex + 1] == id
+                if ((args.Contains("monitor") || args[0].EndsWith("/crioci-monitor", StringComparison.Ordinal)) && idIndex >= 0 && idIndex + 1 < args.Length && args[idIndex + 1] == id
                     && ProcStat.StateLetter(pid) is not ('Z' or 'X' or null))
                 {
                     pids.Add(pid);
