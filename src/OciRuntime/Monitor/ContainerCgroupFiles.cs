@@ -79,6 +79,9 @@ internal sealed record ContainerCgroupFiles(string? OomEvents, string? Procs)
         }
     }
 
+    /// <summary>Kept short for crioci-monitor's sake (see <see cref="MonitorSession.ToString"/>).</summary>
+    public override string ToString() => $"cgroup files {OomEvents} {Procs}";
+
     /// <summary>Decimal digits only; null for anything else.</summary>
     internal static long? ParseNumber(ReadOnlySpan<char> text)
     {

@@ -17,7 +17,12 @@ public sealed unsafe class CriLogWriter : IDisposable
     /// <summary>FileStream's mode for a file it creates, before the umask.</summary>
     private const uint NewFileMode = 0x1b6; // 0666
 
-    private readonly Func<DateTimeOffset> _clock;
+    /// <summary>
+    /// The record time in UTC ticks; null for now. Not a Func&lt;DateTimeOffset&gt;: NativeAOT keeps
+    /// delegate Invoke reflectable, and a boxed DateTimeOffset brings all of date formatting and
+    /// time zones into crioci-monitor.
+    /// </summary>
+    private readonly Func<long>? _utcTicks;
     private readonly Stream? _stream;
     private int _fd;
     private byte[] _record = new byte[Rfc3339Timestamp.MaxBytes + 16 + MaxLineBytes];
@@ -27,14 +32,13 @@ public sealed unsafe class CriLogWriter : IDisposable
     {
         _stream = output;
         _fd = -1;
-        _clock = clock ?? (() => DateTimeOffset.UtcNow);
+        _utcTicks = clock is null ? null : () => clock().UtcTicks;
     }
 
     /// <summary>Records go to the open file <paramref name="fd"/>, which the writer now owns.</summary>
     public CriLogWriter(int fd)
     {
         _fd = fd;
-        _clock = () => DateTimeOffset.UtcNow;
     }
 
     /// <summary>Opens (appending) the log file at <paramref name="path"/>, creating its directory.</summary>
@@ -68,7 +72,7 @@ public sealed unsafe class CriLogWriter : IDisposable
             _record = new byte[length];
         }
         var record = _record.AsSpan();
-        var at = Rfc3339Timestamp.Format(_clock(), record, zulu: true);
+        var at = Rfc3339Timestamp.Format(_utcTicks is null ? Rfc3339Timestamp.UtcNow() : new DateTimeOffset(_utcTicks(), TimeSpan.Zero), record, zulu: true);
         record[at++] = (byte)' ';
         foreach (var c in stream)
         {

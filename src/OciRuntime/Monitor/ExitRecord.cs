@@ -13,19 +13,25 @@ namespace CriOci.OciRuntime.Monitor;
 internal static unsafe class ExitRecord
 {
     /// <summary>The JSON text, as the serializer would write it for a <see cref="ContainerExitFile.FinishedAt"/> in UTC (the monitor's clock).</summary>
-    public static byte[] Serialize(ContainerExitFile exit)
+    public static byte[] Serialize(ContainerExitFile exit) => Serialize(exit.ExitCode, exit.Signal, exit.FinishedAt, exit.OomKilled);
+
+    /// <summary>
+    /// The same from the fields: the monitor never builds a <see cref="ContainerExitFile"/>, whose
+    /// generated ToString would bring date formatting and time zones into crioci-monitor.
+    /// </summary>
+    public static byte[] Serialize(int exitCode, int signal, DateTimeOffset finishedAt, bool oomKilled)
     {
         Span<byte> time = stackalloc byte[Rfc3339Timestamp.MaxBytes];
-        var timeLength = Rfc3339Timestamp.Format(exit.FinishedAt, time, zulu: false);
+        var timeLength = Rfc3339Timestamp.Format(finishedAt, time, zulu: false);
         var text = new List<byte>(128);
         Append(text, "{\n  \"exitCode\": "u8);
-        AppendNumber(text, exit.ExitCode);
+        AppendNumber(text, exitCode);
         Append(text, ",\n  \"signal\": "u8);
-        AppendNumber(text, exit.Signal);
+        AppendNumber(text, signal);
         Append(text, ",\n  \"finishedAt\": \""u8);
         Append(text, time[..timeLength]);
         Append(text, "\",\n  \"oomKilled\": "u8);
-        Append(text, exit.OomKilled ? "true"u8 : "false"u8);
+        Append(text, oomKilled ? "true"u8 : "false"u8);
         Append(text, "\n}"u8);
         return [.. text];
     }
@@ -34,9 +40,9 @@ internal static unsafe class ExitRecord
     /// Replaces <paramref name="path"/> atomically (a temporary file renamed over it), without
     /// fsync: state under /run is forgotten on reboot anyway (see AtomicFile.ReplaceVolatile).
     /// </summary>
-    public static void Write(string path, ContainerExitFile exit)
+    public static void Write(string path, int exitCode, int signal, DateTimeOffset finishedAt, bool oomKilled)
     {
-        var content = Serialize(exit);
+        var content = Serialize(exitCode, signal, finishedAt, oomKilled);
         var temporary = path + ".monitor.tmp";
         LibC.unlink(temporary);
         var fd = Errno.Check(LibC.open(temporary, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0x1b6 /* 0666 */), "open", temporary);

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using CriOci.OciRuntime.Init;
 using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Linux.Interop;
-using CriOci.OciRuntime.State;
 
 namespace CriOci.OciRuntime.Monitor;
 
@@ -113,8 +112,7 @@ internal sealed unsafe class MonitorLoop
         RunWhile(() => !_attach.Finished, ClientDrainMilliseconds);
         _attach.CloseAll();
         _input.Dispose();
-        ExitRecord.Write(Path.Combine(_session.StateDirectory, "exit.json"),
-            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: _session.Cgroup.WasOomKilled()));
+        ExitRecord.Write(Path.Combine(_session.StateDirectory, "exit.json"), exitCode, signal, Rfc3339Timestamp.UtcNow(), oomKilled: _session.Cgroup.WasOomKilled());
         _log?.Dispose();
         return 0;
     }

@@ -84,5 +84,8 @@ internal sealed record MonitorSession(
             new ContainerCgroupFiles(values.GetValueOrDefault("--oom-events"), values.GetValueOrDefault("--kill-procs")));
     }
 
+    /// <summary>The container, not every member: a record's generated ToString would format them all and pull that code into crioci-monitor.</summary>
+    public override string ToString() => $"monitor session of {Id}";
+
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -10,6 +10,12 @@ internal static class Rfc3339Timestamp
     /// <summary>"2006-01-02T15:04:05.9999999+00:00" at its longest.</summary>
     public const int MaxBytes = 33;
 
+    /// <summary>
+    /// DateTimeOffset.UtcNow without its path through the local time zone (which would bring
+    /// TimeZoneInfo and the tz database reader into crioci-monitor).
+    /// </summary>
+    public static DateTimeOffset UtcNow() => new(DateTime.UtcNow.Ticks, TimeSpan.Zero);
+
     /// <summary>Writes <paramref name="time"/> in UTC, ending in "Z" or, as System.Text.Json does, "+00:00".</summary>
     public static int Format(DateTimeOffset time, Span<byte> text, bool zulu)
     {

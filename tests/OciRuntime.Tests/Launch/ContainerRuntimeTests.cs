@@ -120,6 +120,27 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_RunningContainer_IsWatchedByCriociMonitorOnOneThreadOfItsOwn()
+    {
+        _bundle.WriteConfig("sleep", "600");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, MonitorIo.None, CancellationToken.None);
+        await _runtime.StartAsync(_id, CancellationToken.None);
+        var monitor = new StateDirectory(_bundle.StateRoot, _id).ReadState()!.MonitorPid;
+
+        var executable = new FileInfo($"/proc/{monitor}/exe").LinkTarget;
+        var threads = Directory.GetDirectories($"/proc/{monitor}/task")
+            .Select(task => (Id: int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), Name: File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n')))
+            .ToList();
+
+        // The same process crioci-runtime monitor was, having exec'd the lean monitor beside it.
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor"), executable);
+        // Its own work is all on the main thread; the only other is the NativeAOT runtime's
+        // finalizer thread, which every .NET process starts.
+        Assert.Contains(threads, thread => thread.Id == monitor);
+        Assert.Equal([".NET Finalizer"], threads.Where(thread => thread.Id != monitor).Select(thread => thread.Name));
+    }
+
+    [Fact]
     public async Task Kill_RunningContainer_ExitRecordsTheSignal()
     {
         _bundle.WriteConfig("sleep", "600");

@@ -40,7 +40,7 @@ public sealed class ExitRecordTests
             File.WriteAllText(state.ExitFile, "an older record");
             var exit = new ContainerExitFile(137, 9, DateTimeOffset.UtcNow, OomKilled: true);
 
-            ExitRecord.Write(state.ExitFile, exit);
+            ExitRecord.Write(state.ExitFile, exit.ExitCode, exit.Signal, exit.FinishedAt, exit.OomKilled);
 
             Assert.Equal(exit, state.ReadExit());
             Assert.Equal(["exit.json"], Directory.GetFiles(state.Path).Select(Path.GetFileName));
