@@ -15,10 +15,11 @@ public sealed record MonitorArguments(string StateRoot, string Id, string Bundle
     External.ExternalBinary? External = null);
 
 /// <summary>
-/// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container,
-/// copies the container's stdout and stderr (or its terminal) into the CRI log and to attach
-/// clients, passes their input on, reaps the init and records its exit in exit.json. It runs in its own session, detached from the daemon, so the daemon can
-/// be restarted or killed without the container noticing.
+/// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container and
+/// then becomes crioci-monitor (<see cref="MonitorLoop"/>), which copies the container's stdout
+/// and stderr (or its terminal) into the CRI log and to attach clients, passes their input on,
+/// reaps the init and records its exit in exit.json. It runs in its own session, detached from
+/// the daemon, so the daemon can be restarted or killed without the container noticing.
 /// </summary>
 public static class ContainerMonitor
 {
