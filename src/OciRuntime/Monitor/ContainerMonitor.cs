@@ -81,11 +81,13 @@ public static class ContainerMonitor
     /// Creates the container, then execs <see cref="MonitorExecutableName"/> in place (same PID,
     /// still the init's parent and subreaper) to watch it: all the code and memory it took to
     /// create the container is dropped, and the watching process holds only what watching needs
-    /// (see <see cref="MonitorLoop"/>). crioci-monitor sends the ready report.
+    /// (see <see cref="MonitorLoop"/>). The ready report goes out just before the exec, so a
+    /// create waits for neither the exec nor crioci-monitor's start.
     /// </summary>
     public static int Run(MonitorArguments arguments, string runtimeExecutable)
     {
         SyncPipe.SetCloseOnExec(arguments.SyncFd);
+        var syncFd = arguments.SyncFd;
         // Processes the container leaves behind are re-parented here rather than to the
         // system's init, so the monitor reaps them (the attribute survives execve).
         LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -118,10 +120,17 @@ public static class ContainerMonitor
                 var inputFd = stdio.TakeOver();
                 var attachFd = AttachServer.Listen(stateDirectory.AttachSocketPath);
                 var cgroup = ContainerCgroupFiles.Find(state.CgroupPath);
-                session = new MonitorSession(arguments.Id, stateDirectory.Path, state.InitPid, arguments.SyncFd,
+                session = new MonitorSession(arguments.Id, stateDirectory.Path, state.InitPid, SyncFd: -1,
                     stdio.StdoutRead, stdio.StderrRead, inputFd, terminal, arguments.Stdin, arguments.StdinOnce,
                     attachFd, logFd, arguments.LogPath, ownPidNamespace ? cgroup with { Procs = null } : cgroup);
                 MonitorLoop.BlockSignals();
+                // Until crioci-monitor runs, a log-reopen request could land on another thread of
+                // this process, where SIGHUP would end it: ignored meanwhile, and crioci-monitor
+                // reopens the log once as it starts, so a rotation in between is not missed.
+                LibC.signal(ContainerMonitor.ReopenLogSignal, LibC.SIG_IGN);
+                SyncPipe.Send(syncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
+                LibC.close(syncFd);
+                syncFd = -1;
                 ExecLeanMonitor(leanMonitor, session);
             }
             catch
@@ -143,8 +152,11 @@ public static class ContainerMonitor
         catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException)
         {
             var kind = exception is ContainerCannotRunException ? "cannot-run" : "failed";
-            SyncPipe.Send(arguments.SyncFd, SyncPipe.Error, $"{kind} {exception.Message}");
-            LibC.close(arguments.SyncFd);
+            if (syncFd >= 0)
+            {
+                SyncPipe.Send(syncFd, SyncPipe.Error, $"{kind} {exception.Message}");
+                LibC.close(syncFd);
+            }
             stdio?.CloseAll();
             if (logFd >= 0)
             {

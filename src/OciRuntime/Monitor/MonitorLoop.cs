@@ -71,6 +71,9 @@ internal sealed unsafe class MonitorLoop
             // A client or container that went away is an EPIPE to handle, not a signal that ends the monitor.
             LibC.signal(LibC.SIGPIPE, LibC.SIG_IGN);
             BlockSignals();
+            // crioci-runtime monitor ignored SIGHUP until the exec (ignoring survives it); blocked,
+            // it now waits on the signalfd instead.
+            LibC.signal(ContainerMonitor.ReopenLogSignal, LibC.SIG_DFL);
             var set = stackalloc byte[LibC.SignalSetBytes];
             new Span<byte>(set, LibC.SignalSetBytes).Clear();
             LibC.SignalSetAdd(set, LibC.SIGCHLD);
@@ -80,18 +83,27 @@ internal sealed unsafe class MonitorLoop
         }
         catch (SyscallException exception)
         {
-            SyncPipe.Send(session.SyncFd, SyncPipe.Error, $"failed monitor: {exception.Message}");
+            if (session.SyncFd >= 0)
+            {
+                SyncPipe.Send(session.SyncFd, SyncPipe.Error, $"failed monitor: {exception.Message}");
+            }
             LibC.kill(session.InitPid, Signals.SIGKILL);
             LibC.waitpid(session.InitPid, out _, 0);
             return 1;
         }
-        SyncPipe.Send(session.SyncFd, SyncPipe.Ready, session.InitPid.ToString(CultureInfo.InvariantCulture));
-        LibC.close(session.SyncFd);
+        if (session.SyncFd >= 0)
+        {
+            SyncPipe.Send(session.SyncFd, SyncPipe.Ready, session.InitPid.ToString(CultureInfo.InvariantCulture));
+            LibC.close(session.SyncFd);
+        }
         return monitor.Watch();
     }
 
     private int Watch()
     {
+        // kubelet may have rotated the log between the ready report and the exec, when a SIGHUP
+        // was ignored: reopening the same path is harmless, missing a rotation is not.
+        ReopenLog();
         // The init may have exited before the signalfd existed; its SIGCHLD may have gone to a
         // thread of `crioci-runtime monitor` that did not block it. Its zombie is still here.
         Reap();
@@ -137,21 +149,32 @@ internal sealed unsafe class MonitorLoop
         while (LibC.read(_signals, info, LibC.SignalfdInfoBytes) == LibC.SignalfdInfoBytes)
         {
             var signal = *(int*)info;
-            if (signal == ContainerMonitor.ReopenLogSignal && _log is not null && _session.LogPath is not null)
+            if (signal == ContainerMonitor.ReopenLogSignal)
             {
-                // kubelet rotates by renaming the file and calling ReopenContainerLog; records
-                // written in between land in the renamed file, none are lost.
-                try
-                {
-                    _log.Reopen(_session.LogPath);
-                }
-                catch (SyscallException)
-                {
-                    // The directory is gone (the pod is being removed): keep the old file.
-                }
+                ReopenLog();
             }
         }
         Reap();
+    }
+
+    /// <summary>
+    /// kubelet rotates by renaming the file and calling ReopenContainerLog; records written in
+    /// between land in the renamed file, none are lost.
+    /// </summary>
+    private void ReopenLog()
+    {
+        if (_log is null || _session.LogPath is null)
+        {
+            return;
+        }
+        try
+        {
+            _log.Reopen(_session.LogPath);
+        }
+        catch (SyscallException)
+        {
+            // The directory is gone (the pod is being removed): keep the old file.
+        }
     }
 
     /// <summary>Reaps every exited child; the init's status ends the watch.</summary>
