@@ -28,11 +28,15 @@ public sealed class CriociPeer : CriPeer
 
     private string StateDirectory => Path.Combine(_directory, "state");
 
-    /// <summary>Monitors are `crioci-runtime monitor ... --root DIR` with DIR inside this daemon's state.</summary>
+    /// <summary>
+    /// Monitors are `crioci-runtime monitor ... --root DIR` while they create the container and
+    /// `crioci-monitor ... --state DIR/ID` once it exists, with DIR inside this daemon's state.
+    /// </summary>
     public override IReadOnlyList<int> HelperPids() => ProcessTable.Find(argv =>
-        argv.Count > 1 && Path.GetFileName(argv[0]) == "crioci-runtime" && argv[1] == "monitor"
-        && ProcessTable.FlagValue(argv, "--root") is { } root
-        && (root == StateDirectory || root.StartsWith(StateDirectory + "/", StringComparison.Ordinal)));
+        argv.Count > 1
+        && (Path.GetFileName(argv[0]) == "crioci-runtime" && argv[1] == "monitor" ? ProcessTable.FlagValue(argv, "--root")
+            : Path.GetFileName(argv[0]) == "crioci-monitor" ? ProcessTable.FlagValue(argv, "--state") : null) is { } root
+        && root.StartsWith(StateDirectory + "/", StringComparison.Ordinal));
 
     public static async Task<CriociPeer> StartAsync(string daemon, string work, CancellationToken cancellationToken)
     {

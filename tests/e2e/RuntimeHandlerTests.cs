@@ -71,9 +71,10 @@ public sealed class RuntimeHandlerTests(RegistryFixture registry) : IAsyncLifeti
             Assert.Equal("running", state.RootElement.GetProperty("status").GetString());
             var pid = state.RootElement.GetProperty("pid").GetInt32();
             var parent = ParentOf(pid);
-            var parentCommand = File.ReadAllText($"/proc/{parent}/cmdline").Replace('\0', ' ');
-            Assert.Contains("monitor", parentCommand);
-            Assert.Contains($"--external {RequireBinary(handler)}", parentCommand);
+            // `crioci-runtime monitor --external BINARY` ran BINARY create, then exec'd crioci-monitor in place.
+            var parentCommand = File.ReadAllText($"/proc/{parent}/cmdline").Split('\0');
+            Assert.Equal("crioci-monitor", Path.GetFileName(parentCommand[0]));
+            Assert.Equal(id, parentCommand[Array.IndexOf(parentCommand, "--id") + 1]);
         }
         var logPath = Path.Combine(logDirectory, "main", "0.log");
         var log = await WaitForLogAsync(logPath, "to stderr");

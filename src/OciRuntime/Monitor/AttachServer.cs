@@ -1,224 +1,386 @@
-using System.Collections.Concurrent;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
 
 namespace CriOci.OciRuntime.Monitor;
 
 /// <summary>
-/// The monitor's attach socket (<see cref="AttachProtocol"/>): accepts any number of clients,
-/// copies the container's output to each without ever waiting for one, and passes their
-/// input, end of input and terminal sizes to the container.
+/// The monitor's attach socket (<see cref="AttachProtocol"/>), driven by its <see cref="EventLoop"/>:
+/// accepts any number of clients, copies the container's output to each without ever waiting
+/// for one, and passes their input, end of input and terminal sizes to the container. Clients
+/// are not read while the container has input left to take, as a blocking write would not.
 /// </summary>
-internal sealed class AttachServer
+internal sealed unsafe class AttachServer
 {
     /// <summary>Output frames a client may fall behind by before it is dropped (a few MB at most).</summary>
     private const int ClientQueueFrames = 256;
 
-    private readonly Socket _listener;
+    private readonly EventLoop _loop;
     private readonly ContainerInput _input;
     private readonly bool _stdinOnce;
-    private readonly object _lock = new();
     private readonly List<Client> _clients = [];
+    private int _listener;
     private Client? _firstWriter;
     private bool _completed;
 
-    private AttachServer(Socket listener, ContainerInput input, bool stdinOnce)
+    /// <param name="listener">A listening socket from <see cref="Listen"/>.</param>
+    public AttachServer(EventLoop loop, int listener, ContainerInput input, bool stdinOnce)
     {
+        _loop = loop;
         _listener = listener;
         _input = input;
         _stdinOnce = stdinOnce;
+        input.Attach(loop);
+        input.Drained = ResumeInput;
+        loop.Add(listener, LibC.EPOLLIN, _ => Accept());
     }
 
-    /// <summary>Listens on <paramref name="path"/>, readable and writable by root only.</summary>
-    public static AttachServer Start(string path, ContainerInput input, bool stdinOnce)
+    /// <summary>After <see cref="Complete"/>: every client has taken its last frame or was dropped.</summary>
+    public bool Finished => _completed && _clients.Count == 0;
+
+    /// <summary>
+    /// Listens on <paramref name="path"/>, readable and writable by root only; non-blocking and
+    /// close-on-exec (the monitor clears that flag on the one it hands to crioci-monitor).
+    /// </summary>
+    public static int Listen(string path)
     {
-        File.Delete(path);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var fd = Errno.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK, 0), "socket", path);
         try
         {
+            LibC.unlink(path);
+            using var shortPath = UnixSocketPath.For(path);
+            var bytes = Encoding.UTF8.GetBytes(shortPath.Address);
+            // struct sockaddr_un: a 2-byte family, then a 108-byte path.
+            if (bytes.Length >= 108)
+            {
+                throw new SyscallException(36 /* ENAMETOOLONG */, "bind", path);
+            }
+            var address = stackalloc byte[110];
+            new Span<byte>(address, 110).Clear();
+            *(ushort*)address = LibC.AF_UNIX;
+            bytes.CopyTo(new Span<byte>(address + 2, 108));
             // The socket file is created with the umask's mode: never let it exist wider than 0600.
-            var previous = Linux.Interop.LibC.umask(0x3f /* 077 */);
+            var previous = LibC.umask(0x3f /* 077 */);
             try
             {
-                using var address = Linux.UnixSocketPath.For(path);
-                listener.Bind(new UnixDomainSocketEndPoint(address.Address));
+                Errno.Check(LibC.bind(fd, address, (uint)(2 + bytes.Length + 1)), "bind", path);
             }
             finally
             {
-                Linux.Interop.LibC.umask(previous);
+                LibC.umask(previous);
             }
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            listener.Listen(16);
+            Errno.Check(LibC.listen(fd, 16), "listen", path);
+            return fd;
         }
         catch
         {
-            listener.Dispose();
+            LibC.close(fd);
             throw;
         }
-        var server = new AttachServer(listener, input, stdinOnce);
-        new Thread(server.AcceptLoop) { IsBackground = true, Name = "crioci-attach" }.Start();
-        return server;
     }
 
     /// <summary>Queues output for every client; one that is too far behind is disconnected.</summary>
     public void Broadcast(AttachFrameKind kind, ReadOnlySpan<byte> data)
     {
-        var frame = AttachProtocol.Frame(kind, data);
-        lock (_lock)
+        if (_completed || _clients.Count == 0)
         {
-            if (_completed)
+            return;
+        }
+        var frame = AttachProtocol.Frame(kind, data);
+        foreach (var client in _clients.ToArray())
+        {
+            if (client.Output.Count >= ClientQueueFrames)
             {
-                return;
+                Drop(client);
+                continue;
             }
-            foreach (var client in _clients.ToList())
-            {
-                if (!client.Queue.TryAdd(frame))
-                {
-                    Drop(client);
-                }
-            }
+            client.Output.Enqueue(frame);
+            Send(client);
         }
     }
 
-    /// <summary>How long clients together get to take the last output and the exit code.</summary>
-    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(1);
-
-    /// <summary>Tells every client the exit code, lets them drain (briefly) and closes everything.</summary>
+    /// <summary>
+    /// Tells every client the exit code and stops accepting; each is closed once it has taken
+    /// its frames (see <see cref="Finished"/>) or by <see cref="CloseAll"/>.
+    /// </summary>
     public void Complete(int exitCode)
     {
-        List<Client> clients;
-        lock (_lock)
+        _completed = true;
+        CloseListener();
+        var exit = AttachProtocol.ExitFrame(exitCode);
+        foreach (var client in _clients.ToArray())
         {
-            _completed = true;
-            clients = [.. _clients];
-            foreach (var client in clients)
-            {
-                client.Queue.TryAdd(AttachProtocol.ExitFrame(exitCode));
-                client.Queue.CompleteAdding();
-            }
-        }
-        _listener.Dispose();
-        var deadline = DateTime.UtcNow + DrainTime;
-        foreach (var client in clients)
-        {
-            var left = deadline - DateTime.UtcNow;
-            client.Sender?.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            client.Socket.Dispose();
+            client.Output.Enqueue(exit);
+            Send(client);
         }
     }
 
-    private void AcceptLoop()
+    /// <summary>Closes every client still connected, whatever it has not taken yet.</summary>
+    public void CloseAll()
     {
-        while (true)
-        {
-            Socket socket;
-            try
-            {
-                socket = _listener.Accept();
-            }
-            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            var client = new Client(socket);
-            lock (_lock)
-            {
-                if (_completed)
-                {
-                    socket.Dispose();
-                    return;
-                }
-                _clients.Add(client);
-                // Queued under the lock, so it precedes every output frame the client will see.
-                client.Queue.TryAdd(AttachProtocol.AttachedFrame(_input.Terminal, _input.Stdin));
-            }
-            client.Sender = new Thread(() => Send(client)) { IsBackground = true, Name = "crioci-attach-out" };
-            client.Sender.Start();
-            new Thread(() => Receive(client)) { IsBackground = true, Name = "crioci-attach-in" }.Start();
-        }
-    }
-
-    private void Send(Client client)
-    {
-        try
-        {
-            foreach (var frame in client.Queue.GetConsumingEnumerable())
-            {
-                client.Socket.Send(frame);
-            }
-        }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        CloseListener();
+        foreach (var client in _clients.ToArray())
         {
             Drop(client);
         }
     }
 
-    private void Receive(Client client)
+    private void CloseListener()
     {
-        try
+        if (_listener >= 0)
         {
-            while (AttachProtocol.Read(client.Socket) is var (kind, payload))
+            _loop.Remove(_listener);
+            LibC.close(_listener);
+            _listener = -1;
+        }
+    }
+
+    private void Accept()
+    {
+        while (_listener >= 0)
+        {
+            var fd = LibC.accept4(_listener, 0, 0, LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK);
+            if (fd < 0)
             {
-                switch (kind)
+                if (Marshal.GetLastPInvokeError() == Errno.EINTR)
                 {
-                    case AttachFrameKind.Stdin:
-                        lock (_lock)
-                        {
-                            _firstWriter ??= client;
-                        }
-                        _input.Write(payload);
-                        break;
-                    case AttachFrameKind.StdinClose:
-                        _input.Close();
-                        break;
-                    case AttachFrameKind.Resize:
-                        var (width, height) = AttachProtocol.ParseResize(payload);
-                        _input.Resize(width, height);
-                        break;
+                    continue;
                 }
+                return; // EAGAIN: nobody else is waiting; anything else: the client gave up.
+            }
+            var client = new Client(fd);
+            _clients.Add(client);
+            _loop.Add(fd, 0, events => OnReady(client, events));
+            // First in its queue, so it precedes every output frame the client will see.
+            client.Output.Enqueue(AttachProtocol.AttachedFrame(_input.Terminal, _input.Stdin));
+            Send(client);
+        }
+    }
+
+    private void OnReady(Client client, uint events)
+    {
+        if ((events & (LibC.EPOLLOUT | LibC.EPOLLERR)) != 0)
+        {
+            Send(client);
+        }
+        if (client.Dropped || (events & (LibC.EPOLLIN | LibC.EPOLLHUP | LibC.EPOLLERR)) == 0)
+        {
+            return;
+        }
+        if (_completed)
+        {
+            if ((events & (LibC.EPOLLHUP | LibC.EPOLLERR)) != 0)
+            {
+                Drop(client);
+            }
+            return;
+        }
+        if (_input.Busy)
+        {
+            // It hung up with input still unread: wait for the container before reading the rest,
+            // and out of the loop, since a hang-up is reported for as long as it lasts.
+            _loop.Remove(client.Fd);
+            client.Parked = true;
+            return;
+        }
+        Receive(client);
+    }
+
+    private void Send(Client client)
+    {
+        while (!client.Dropped && client.Output.TryPeek(out var frame))
+        {
+            nint sent;
+            fixed (byte* pointer = frame)
+            {
+                sent = LibC.send(client.Fd, pointer + client.OutputOffset, (nuint)(frame.Length - client.OutputOffset), LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+            }
+            if (sent < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                if (errno != Errno.EAGAIN)
+                {
+                    Drop(client);
+                }
+                break;
+            }
+            client.OutputOffset += (int)sent;
+            if (client.OutputOffset == frame.Length)
+            {
+                client.Output.Dequeue();
+                client.OutputOffset = 0;
             }
         }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or InvalidDataException or Linux.SyscallException)
+        if (_completed && client.Output.Count == 0)
         {
-            // A broken or misbehaving client is dropped like one that left.
+            Drop(client);
         }
-        Drop(client);
-        bool closeInput;
-        lock (_lock)
+        Update(client);
+    }
+
+    /// <summary>Reads and acts on the client's frames until it has sent no more or the container's input is full.</summary>
+    private void Receive(Client client)
+    {
+        while (!client.Dropped && !_completed && !_input.Busy)
         {
-            closeInput = _stdinOnce && _firstWriter == client;
+            var reading = client.HeaderFilled < AttachProtocol.HeaderLength;
+            nint read;
+            fixed (byte* header = client.Header)
+            fixed (byte* payload = client.Payload)
+            {
+                read = reading
+                    ? LibC.read(client.Fd, header + client.HeaderFilled, (nuint)(AttachProtocol.HeaderLength - client.HeaderFilled))
+                    : LibC.read(client.Fd, payload + client.PayloadFilled, (nuint)(client.Payload!.Length - client.PayloadFilled));
+            }
+            if (read < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                if (errno != Errno.EAGAIN)
+                {
+                    Drop(client);
+                }
+                break;
+            }
+            if (read == 0)
+            {
+                Drop(client); // It left.
+                break;
+            }
+            if (reading)
+            {
+                client.HeaderFilled += (int)read;
+                if (client.HeaderFilled < AttachProtocol.HeaderLength)
+                {
+                    continue;
+                }
+                var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(client.Header.AsSpan(1));
+                if (length is < 0 or > AttachProtocol.MaxPayload)
+                {
+                    Drop(client); // A misbehaving client is dropped like one that left.
+                    break;
+                }
+                client.Payload = length == 0 ? [] : new byte[length];
+                client.PayloadFilled = 0;
+            }
+            else
+            {
+                client.PayloadFilled += (int)read;
+            }
+            if (client.PayloadFilled == client.Payload!.Length)
+            {
+                var kind = (AttachFrameKind)client.Header[0];
+                var payload = client.Payload;
+                client.HeaderFilled = 0;
+                client.Payload = null;
+                Act(client, kind, payload);
+            }
         }
-        if (closeInput)
+        if (_input.Busy)
         {
-            _input.Close();
+            foreach (var other in _clients)
+            {
+                Update(other);
+            }
         }
-        client.Sender?.Join();
-        client.Socket.Dispose();
+    }
+
+    private void Act(Client client, AttachFrameKind kind, byte[] payload)
+    {
+        switch (kind)
+        {
+            case AttachFrameKind.Stdin:
+                _firstWriter ??= client;
+                _input.Write(payload);
+                break;
+            case AttachFrameKind.StdinClose:
+                _input.Close();
+                break;
+            case AttachFrameKind.Resize:
+                if (payload.Length != 4)
+                {
+                    Drop(client);
+                    break;
+                }
+                try
+                {
+                    var (width, height) = AttachProtocol.ParseResize(payload);
+                    _input.Resize(width, height);
+                }
+                catch (SyscallException)
+                {
+                    Drop(client);
+                }
+                break;
+        }
+    }
+
+    /// <summary>The container took all held input: read clients again.</summary>
+    private void ResumeInput()
+    {
+        foreach (var client in _clients.ToArray())
+        {
+            if (client.Parked)
+            {
+                client.Parked = false;
+                client.Interest = 0;
+                _loop.Add(client.Fd, 0, events => OnReady(client, events));
+            }
+            Update(client);
+        }
+    }
+
+    private void Update(Client client)
+    {
+        if (client.Dropped || client.Parked)
+        {
+            return;
+        }
+        var wanted = (client.Output.Count > 0 ? LibC.EPOLLOUT : 0) | (!_completed && !_input.Busy ? LibC.EPOLLIN : 0);
+        if (wanted != client.Interest)
+        {
+            _loop.Change(client.Fd, wanted);
+            client.Interest = wanted;
+        }
     }
 
     private void Drop(Client client)
     {
-        lock (_lock)
+        if (client.Dropped)
         {
-            if (!_clients.Remove(client))
-            {
-                return;
-            }
+            return;
         }
-        client.Queue.CompleteAdding();
-        // Shutdown wakes the client's threads blocked in send or receive; they then end.
-        try
+        client.Dropped = true;
+        _clients.Remove(client);
+        _loop.Remove(client.Fd);
+        LibC.close(client.Fd);
+        client.Output.Clear();
+        if (!_completed && _stdinOnce && _firstWriter == client)
         {
-            client.Socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-        {
+            _input.Close();
         }
     }
 
-    private sealed class Client(Socket socket)
+    private sealed class Client(int fd)
     {
-        public Socket Socket { get; } = socket;
-        public BlockingCollection<byte[]> Queue { get; } = new(ClientQueueFrames);
-        public Thread? Sender { get; set; }
+        public int Fd { get; } = fd;
+        public Queue<byte[]> Output { get; } = new();
+        public int OutputOffset { get; set; }
+        public byte[] Header { get; } = new byte[AttachProtocol.HeaderLength];
+        public int HeaderFilled { get; set; }
+        public byte[]? Payload { get; set; }
+        public int PayloadFilled { get; set; }
+        public uint Interest { get; set; }
+        public bool Parked { get; set; }
+        public bool Dropped { get; set; }
     }
 }

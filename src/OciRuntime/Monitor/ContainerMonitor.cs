@@ -15,10 +15,11 @@ public sealed record MonitorArguments(string StateRoot, string Id, string Bundle
     External.ExternalBinary? External = null);
 
 /// <summary>
-/// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container,
-/// copies the container's stdout and stderr (or its terminal) into the CRI log and to attach
-/// clients, passes their input on, reaps the init and records its exit in exit.json. It runs in its own session, detached from the daemon, so the daemon can
-/// be restarted or killed without the container noticing.
+/// `crioci-runtime monitor`: the long-lived parent of one container. It creates the container and
+/// then becomes crioci-monitor (<see cref="MonitorLoop"/>), which copies the container's stdout
+/// and stderr (or its terminal) into the CRI log and to attach clients, passes their input on,
+/// reaps the init and records its exit in exit.json. It runs in its own session, detached from
+/// the daemon, so the daemon can be restarted or killed without the container noticing.
 /// </summary>
 public static class ContainerMonitor
 {
@@ -73,36 +74,64 @@ public static class ContainerMonitor
         }
     }
 
+    /// <summary>The lean executable the monitor becomes once the container exists; it ships next to crioci-runtime.</summary>
+    public const string MonitorExecutableName = "crioci-monitor";
+
+    /// <summary>
+    /// Creates the container, then execs <see cref="MonitorExecutableName"/> in place (same PID,
+    /// still the init's parent and subreaper) to watch it: all the code and memory it took to
+    /// create the container is dropped, and the watching process holds only what watching needs
+    /// (see <see cref="MonitorLoop"/>). The ready report goes out just before the exec, so a
+    /// create waits for neither the exec nor crioci-monitor's start.
+    /// </summary>
     public static int Run(MonitorArguments arguments, string runtimeExecutable)
     {
         SyncPipe.SetCloseOnExec(arguments.SyncFd);
+        var syncFd = arguments.SyncFd;
         // Processes the container leaves behind are re-parented here rather than to the
-        // system's init, so the monitor reaps them.
+        // system's init, so the monitor reaps them (the attribute survives execve).
         LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        var leanMonitor = Path.Combine(Path.GetDirectoryName(runtimeExecutable) ?? "/", MonitorExecutableName);
 
-        CriLogWriter? log = null;
+        var logFd = -1;
         MonitorStdio? stdio = null;
-        ContainerStateFile state;
-        ContainerInput input;
-        AttachServer attach;
-        var ownPidNamespace = true;
+        MonitorSession session;
         try
         {
+            if (!File.Exists(leanMonitor))
+            {
+                throw new Core.UnavailableException($"{leanMonitor} is missing: it must be installed next to {runtimeExecutable}");
+            }
             var spec = ContainerLauncher.LoadSpec(Path.GetFullPath(arguments.Bundle));
             var terminal = spec.Process?.Terminal == true;
-            ownPidNamespace = spec.Linux?.Namespaces?.Any(n => n?.Type == "pid" && string.IsNullOrEmpty(n.Path)) == true;
+            var ownPidNamespace = spec.Linux?.Namespaces?.Any(n => n?.Type == "pid" && string.IsNullOrEmpty(n.Path)) == true;
             stdio = MonitorStdio.Open(terminal, arguments.Stdin);
             if (arguments.LogPath is not null)
             {
-                log = CriLogWriter.Open(arguments.LogPath);
+                Directory.CreateDirectory(Path.GetDirectoryName(arguments.LogPath)!);
+                logFd = CriLogWriter.OpenFile(arguments.LogPath);
             }
-            state = arguments.External is { } external
+            var stateDirectory = new StateDirectory(arguments.StateRoot, arguments.Id);
+            var state = arguments.External is { } external
                 ? External.ExternalCreate.Create(external, arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit)
                 : ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit, runtimeExecutable, monitored: true);
             try
             {
-                input = stdio.TakeOver();
-                attach = AttachServer.Start(new StateDirectory(arguments.StateRoot, arguments.Id).AttachSocketPath, input, arguments.StdinOnce);
+                var inputFd = stdio.TakeOver();
+                var attachFd = AttachServer.Listen(stateDirectory.AttachSocketPath);
+                var cgroup = ContainerCgroupFiles.Find(state.CgroupPath);
+                session = new MonitorSession(arguments.Id, stateDirectory.Path, state.InitPid, SyncFd: -1,
+                    stdio.StdoutRead, stdio.StderrRead, inputFd, terminal, arguments.Stdin, arguments.StdinOnce,
+                    attachFd, logFd, arguments.LogPath, ownPidNamespace ? cgroup with { Procs = null } : cgroup);
+                MonitorLoop.BlockSignals();
+                // Until crioci-monitor runs, a log-reopen request could land on another thread of
+                // this process, where SIGHUP would end it: ignored meanwhile, and crioci-monitor
+                // reopens the log once as it starts, so a rotation in between is not missed.
+                LibC.signal(ContainerMonitor.ReopenLogSignal, LibC.SIG_IGN);
+                SyncPipe.Send(syncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
+                LibC.close(syncFd);
+                syncFd = -1;
+                ExecLeanMonitor(leanMonitor, session);
             }
             catch
             {
@@ -116,158 +145,44 @@ public static class ContainerMonitor
                 {
                     new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
                 }
-                Directory.Delete(new StateDirectory(arguments.StateRoot, arguments.Id).Path, recursive: true);
+                Directory.Delete(stateDirectory.Path, recursive: true);
                 throw;
             }
         }
-        catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        catch (Exception exception) when (exception is SyscallException or Core.CriOciException or IOException or UnauthorizedAccessException)
         {
             var kind = exception is ContainerCannotRunException ? "cannot-run" : "failed";
-            SyncPipe.Send(arguments.SyncFd, SyncPipe.Error, $"{kind} {exception.Message}");
-            LibC.close(arguments.SyncFd);
+            if (syncFd >= 0)
+            {
+                SyncPipe.Send(syncFd, SyncPipe.Error, $"{kind} {exception.Message}");
+                LibC.close(syncFd);
+            }
             stdio?.CloseAll();
-            log?.Dispose();
+            if (logFd >= 0)
+            {
+                LibC.close(logFd);
+            }
             return 1;
         }
-        SyncPipe.Send(arguments.SyncFd, SyncPipe.Ready, state.InitPid.ToString(CultureInfo.InvariantCulture));
-        LibC.close(arguments.SyncFd);
-
-        // kubelet rotates by renaming the file and calling ReopenContainerLog; records written
-        // in between land in the renamed file, none are lost.
-        using var reopen = log is null || arguments.LogPath is null ? null
-            : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, context =>
-            {
-                context.Cancel = true;
-                log.Reopen(arguments.LogPath);
-            });
-        // A terminal's output is logged as stdout, as CRI-O and containerd do.
-        var pumps = new List<Thread> { StartPump(stdio.StdoutRead, log is null ? null : new CriLogStream(log, "stdout"), attach, AttachFrameKind.Stdout) };
-        if (stdio.StderrRead >= 0)
-        {
-            pumps.Add(StartPump(stdio.StderrRead, log is null ? null : new CriLogStream(log, "stderr"), attach, AttachFrameKind.Stderr));
-        }
-        var (exitCode, signal) = WaitForInit(state.InitPid);
-        if (!ownPidNamespace)
-        {
-            KillLeftovers(state);
-        }
-        // Output still in the pipes belongs before the exit record; processes that outlived
-        // the init (only possible without a private PID namespace) must not hold us forever.
-        foreach (var pump in pumps)
-        {
-            pump.Join(TimeSpan.FromSeconds(2));
-        }
-        // Attach clients hear of the exit first: once exit.json exists the container may be
-        // deleted at once, and the monitor must be done with it by then.
-        attach.Complete(exitCode);
-        input.Dispose();
-        new StateDirectory(arguments.StateRoot, arguments.Id).WriteExit(
-            new ContainerExitFile(exitCode, signal, DateTimeOffset.UtcNow, OomKilled: WasOomKilled(state, signal)));
-        log?.Dispose();
         return 0;
     }
 
-    /// <summary>
-    /// The cgroup's OOM killer struck during the container's life: Kubernetes reports
-    /// OOMKilled then, whichever of its processes died (containerd does the same).
-    /// </summary>
-    private static bool WasOomKilled(ContainerStateFile state, int signal)
+    /// <summary>execve(2) of crioci-monitor with the session's descriptors inherited; returns only by throwing.</summary>
+    private static unsafe void ExecLeanMonitor(string path, MonitorSession session)
     {
-        _ = signal;
-        if (state.CgroupPath is null)
+        foreach (var fd in new[] { session.SyncFd, session.StdoutFd, session.StderrFd, session.InputFd, session.AttachFd, session.LogFd })
         {
-            return false;
-        }
-        try
-        {
-            return new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), state.CgroupPath).OomKillCount() > 0;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// In a shared (pod, target or host) PID namespace the init's exit kills nothing else: the
-    /// container's other processes would live on, re-parented to the namespace's reaper. They
-    /// are the container's, so they go with it (runc kills the cgroup's processes the same way).
-    /// </summary>
-    private static void KillLeftovers(ContainerStateFile state)
-    {
-        if (state.CgroupPath is null)
-        {
-            return;
-        }
-        try
-        {
-            foreach (var pid in new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), state.CgroupPath).Pids())
+            if (fd >= 0)
             {
-                LibC.kill(pid, Signals.SIGKILL);
+                Errno.Check(LibC.fcntl(fd, LibC.F_SETFD, 0), "fcntl F_SETFD", $"fd {fd}");
             }
         }
-        catch (IOException)
-        {
-            // The cgroup is gone already: so are its processes.
-        }
-    }
-
-    private static (int ExitCode, int Signal) WaitForInit(int initPid)
-    {
-        while (true)
-        {
-            var pid = LibC.waitpid(-1, out var status, 0);
-            if (pid < 0)
-            {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR)
-                {
-                    continue;
-                }
-                // ECHILD: the init is gone without us seeing it; report the conventional unknown code.
-                return (255, 0);
-            }
-            if (pid == initPid)
-            {
-                var exitCode = LibC.ExitCodeFromWaitStatus(status, out var signal);
-                // Reap whatever else has already exited, without blocking.
-                while (LibC.waitpid(-1, out _, LibC.WNOHANG) > 0)
-                {
-                }
-                return (exitCode, signal);
-            }
-        }
-    }
-
-    private static Thread StartPump(int fd, CriLogStream? stream, AttachServer attach, AttachFrameKind kind)
-    {
-        var thread = new Thread(() => Pump(fd, stream, attach, kind)) { IsBackground = true, Name = "crioci-log" };
-        thread.Start();
-        return thread;
-    }
-
-    private static unsafe void Pump(int fd, CriLogStream? stream, AttachServer attach, AttachFrameKind kind)
-    {
-        var buffer = new byte[32 * 1024];
-        fixed (byte* pointer = buffer)
-        {
-            while (true)
-            {
-                var read = LibC.read(fd, pointer, (nuint)buffer.Length);
-                if (read < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EINTR)
-                {
-                    continue;
-                }
-                // 0 at the end of a pipe; EIO from a terminal's master once the container has closed it.
-                if (read <= 0)
-                {
-                    break;
-                }
-                stream?.Append(buffer.AsSpan(0, (int)read));
-                attach.Broadcast(kind, buffer.AsSpan(0, (int)read));
-            }
-        }
-        stream?.Flush();
-        LibC.close(fd);
+        var args = session.ToArguments();
+        args.Insert(0, path);
+        using var argv = new NativeStringArray(args);
+        using var envp = new NativeStringArray(["PATH=" + Spec.SpecDefaults.DefaultPath]);
+        var pathBytes = NativeString.Allocate(path);
+        LibC.execve(pathBytes, argv.Pointer, envp.Pointer);
+        throw new SyscallException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), "execve", path);
     }
 }

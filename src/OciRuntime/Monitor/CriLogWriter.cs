@@ -1,4 +1,6 @@
-using System.Text;
+using System.Runtime.InteropServices;
+using CriOci.OciRuntime.Linux;
+using CriOci.OciRuntime.Linux.Interop;
 
 namespace CriOci.OciRuntime.Monitor;
 
@@ -6,20 +8,37 @@ namespace CriOci.OciRuntime.Monitor;
 /// Writes a container's output in the CRI log format kubelet reads and rotates:
 /// <c>&lt;RFC3339Nano time&gt; &lt;stdout|stderr&gt; &lt;F|P&gt; &lt;message&gt;\n</c>. A line longer than
 /// <see cref="MaxLineBytes"/> is split into partial (P) records ending with a full (F) one.
-/// Both streams share one file, so records are written whole under a lock.
+/// Both streams share one file; each record is one write(2), so records never interleave.
 /// </summary>
-public sealed class CriLogWriter : IDisposable
+public sealed unsafe class CriLogWriter : IDisposable
 {
     public const int MaxLineBytes = 16 * 1024;
 
-    private readonly object _lock = new();
-    private readonly Func<DateTimeOffset> _clock;
-    private Stream _output;
+    /// <summary>FileStream's mode for a file it creates, before the umask.</summary>
+    private const uint NewFileMode = 0x1b6; // 0666
 
+    /// <summary>
+    /// The record time in UTC ticks; null for now. Not a Func&lt;DateTimeOffset&gt;: NativeAOT keeps
+    /// delegate Invoke reflectable, and a boxed DateTimeOffset brings all of date formatting and
+    /// time zones into crioci-monitor.
+    /// </summary>
+    private readonly Func<long>? _utcTicks;
+    private readonly Stream? _stream;
+    private int _fd;
+    private byte[] _record = new byte[Rfc3339Timestamp.MaxBytes + 16 + MaxLineBytes];
+
+    /// <summary>Records go to <paramref name="output"/> (tests, tools).</summary>
     public CriLogWriter(Stream output, Func<DateTimeOffset>? clock = null)
     {
-        _output = output;
-        _clock = clock ?? (() => DateTimeOffset.UtcNow);
+        _stream = output;
+        _fd = -1;
+        _utcTicks = clock is null ? null : () => clock().UtcTicks;
+    }
+
+    /// <summary>Records go to the open file <paramref name="fd"/>, which the writer now owns.</summary>
+    public CriLogWriter(int fd)
+    {
+        _fd = fd;
     }
 
     /// <summary>Opens (appending) the log file at <paramref name="path"/>, creating its directory.</summary>
@@ -29,48 +48,86 @@ public sealed class CriLogWriter : IDisposable
         return new CriLogWriter(OpenFile(path));
     }
 
-    private static FileStream OpenFile(string path) =>
-        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+    /// <summary>Opens <paramref name="path"/> for appending, creating it as FileStream would (0666 less the umask).</summary>
+    public static int OpenFile(string path) =>
+        Errno.Check(LibC.open(path, LibC.O_WRONLY | LibC.O_APPEND | LibC.O_CREAT | LibC.O_CLOEXEC, NewFileMode), "open", path);
 
     /// <summary>Switches to a new file at <paramref name="path"/> (after kubelet rotated the old one).</summary>
     public void Reopen(string path)
     {
-        lock (_lock)
+        var fd = OpenFile(path);
+        if (_fd >= 0)
         {
-            var old = _output;
-            _output = OpenFile(path);
-            old.Dispose();
+            LibC.close(_fd);
         }
+        _fd = fd;
     }
 
     /// <summary>Writes one record: <paramref name="message"/> must not contain a newline.</summary>
     public void WriteRecord(string stream, bool partial, ReadOnlySpan<byte> message)
     {
-        var header = Encoding.ASCII.GetBytes($"{FormatTimestamp(_clock())} {stream} {(partial ? 'P' : 'F')} ");
-        var record = new byte[header.Length + message.Length + 1];
-        header.CopyTo(record, 0);
-        message.CopyTo(record.AsSpan(header.Length));
-        record[^1] = (byte)'\n';
-        lock (_lock)
+        var length = Rfc3339Timestamp.MaxBytes + stream.Length + 4 + message.Length + 1;
+        if (_record.Length < length)
         {
-            _output.Write(record);
+            _record = new byte[length];
         }
+        var record = _record.AsSpan();
+        var at = Rfc3339Timestamp.Format(_utcTicks is null ? Rfc3339Timestamp.UtcNow() : new DateTimeOffset(_utcTicks(), TimeSpan.Zero), record, zulu: true);
+        record[at++] = (byte)' ';
+        foreach (var c in stream)
+        {
+            record[at++] = (byte)c;
+        }
+        record[at++] = (byte)' ';
+        record[at++] = partial ? (byte)'P' : (byte)'F';
+        record[at++] = (byte)' ';
+        message.CopyTo(record[at..]);
+        at += message.Length;
+        record[at++] = (byte)'\n';
+        if (_stream is not null)
+        {
+            _stream.Write(record[..at]);
+            return;
+        }
+        WriteAll(record[..at]);
     }
 
     /// <summary>RFC 3339 with nanoseconds, UTC, as Go's time.RFC3339Nano prints it (trailing zeros dropped).</summary>
     public static string FormatTimestamp(DateTimeOffset time)
     {
-        var utc = time.UtcDateTime;
-        var fraction = (utc.Ticks % TimeSpan.TicksPerSecond * 100).ToString("D9", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('0');
-        var seconds = utc.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-        return fraction.Length == 0 ? seconds + "Z" : $"{seconds}.{fraction}Z";
+        Span<byte> text = stackalloc byte[Rfc3339Timestamp.MaxBytes];
+        return System.Text.Encoding.ASCII.GetString(text[..Rfc3339Timestamp.Format(time, text, zulu: true)]);
+    }
+
+    private void WriteAll(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* pointer = bytes)
+        {
+            var offset = 0;
+            while (offset < bytes.Length && _fd >= 0)
+            {
+                var written = LibC.write(_fd, pointer + offset, (nuint)(bytes.Length - offset));
+                if (written < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    // A full or failing disk loses this record, not the container's output to attach clients.
+                    return;
+                }
+                offset += (int)written;
+            }
+        }
     }
 
     public void Dispose()
     {
-        lock (_lock)
+        _stream?.Dispose();
+        if (_fd >= 0)
         {
-            _output.Dispose();
+            LibC.close(_fd);
+            _fd = -1;
         }
     }
 }

@@ -58,12 +58,13 @@ internal sealed class MonitorStdio
     /// Once the init exists: closes the container's ends here (so its output reaches end of
     /// file when it exits) and, with a terminal, receives the master the init sent.
     /// </summary>
-    public ContainerInput TakeOver()
+    /// <returns>The descriptor the container's input goes to (see <see cref="ContainerInput"/>); -1 for none.</returns>
+    public int TakeOver()
     {
         CloseContainerEnds();
         if (_consoleSocket < 0)
         {
-            var input = new ContainerInput(_stdinWrite, terminal: false, _stdin);
+            var input = _stdinWrite;
             _stdinWrite = -1;
             return input;
         }
@@ -73,8 +74,7 @@ internal sealed class MonitorStdio
         _consoleSocket = -1;
         StdoutRead = master;
         // Input and resizes go through a descriptor of their own: the output pump closes the master when the container is gone.
-        var inputFd = Errno.Check(LibC.fcntl(master, LibC.F_DUPFD_CLOEXEC, 0), "fcntl F_DUPFD_CLOEXEC", "pty master");
-        return new ContainerInput(inputFd, terminal: true, _stdin);
+        return Errno.Check(LibC.fcntl(master, LibC.F_DUPFD_CLOEXEC, 0), "fcntl F_DUPFD_CLOEXEC", "pty master");
     }
 
     /// <summary>After a failed create: every descriptor still held.</summary>

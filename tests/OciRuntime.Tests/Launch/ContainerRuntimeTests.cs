@@ -120,6 +120,27 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_RunningContainer_IsWatchedByCriociMonitorOnOneThreadOfItsOwn()
+    {
+        _bundle.WriteConfig("sleep", "600");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, MonitorIo.None, CancellationToken.None);
+        await _runtime.StartAsync(_id, CancellationToken.None);
+        var monitor = new StateDirectory(_bundle.StateRoot, _id).ReadState()!.MonitorPid;
+
+        var executable = new FileInfo($"/proc/{monitor}/exe").LinkTarget;
+        var threads = Directory.GetDirectories($"/proc/{monitor}/task")
+            .Select(task => (Id: int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), Name: File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n')))
+            .ToList();
+
+        // The same process crioci-runtime monitor was, having exec'd the lean monitor beside it.
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor"), executable);
+        // Its own work is all on the main thread; the only other is the NativeAOT runtime's
+        // finalizer thread, which every .NET process starts.
+        Assert.Contains(threads, thread => thread.Id == monitor);
+        Assert.Equal([".NET Finalizer"], threads.Where(thread => thread.Id != monitor).Select(thread => thread.Name));
+    }
+
+    [Fact]
     public async Task Kill_RunningContainer_ExitRecordsTheSignal()
     {
         _bundle.WriteConfig("sleep", "600");
@@ -349,7 +370,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         Assert.Empty(failures);
     }
 
-    /// <summary>PIDs of live `crioci-runtime monitor --detached ... --id ID` processes.</summary>
+    /// <summary>PIDs of live monitors of container ID: `crioci-runtime monitor --detached ... --id ID`, or the crioci-monitor it became.</summary>
     private static List<int> MonitorsOf(string id)
     {
         var pids = new List<int>();
@@ -363,7 +384,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
             {
                 var args = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
                 var idIndex = Array.IndexOf(args, "--id");
-                if (args.Contains("monitor") && idIndex >= 0 && idIndex + 1 < args.Length && args[idIndex + 1] == id
+                if ((args.Contains("monitor") || args[0].EndsWith("/crioci-monitor", StringComparison.Ordinal)) && idIndex >= 0 && idIndex + 1 < args.Length && args[idIndex + 1] == id
                     && ProcStat.StateLetter(pid) is not ('Z' or 'X' or null))
                 {
                     pids.Add(pid);

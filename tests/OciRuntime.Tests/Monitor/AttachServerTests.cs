@@ -5,15 +5,26 @@ using CriOci.OciRuntime.Monitor;
 
 namespace CriOci.OciRuntime.Tests.Monitor;
 
-/// <summary>The monitor's attach socket in-process: frames in order, slow clients dropped, input passed on.</summary>
+/// <summary>
+/// The monitor's attach socket in-process, on an event loop of its own thread as in crioci-monitor:
+/// frames in order, slow clients dropped, input passed on without ever blocking the loop.
+/// </summary>
 public sealed class AttachServerTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("crioci-attach-").FullName;
     private readonly string _path;
+    private readonly LoopThread _monitor = new();
 
     public AttachServerTests() => _path = Path.Combine(_directory, "attach.sock");
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        _monitor.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private AttachServer Start(ContainerInput input, bool stdinOnce = false, string? path = null) =>
+        _monitor.Invoke(() => new AttachServer(_monitor.Loop, AttachServer.Listen(path ?? _path), input, stdinOnce));
 
     private Socket Connect()
     {
@@ -42,14 +53,15 @@ public sealed class AttachServerTests : IDisposable
     [Fact]
     public void Complete_RegisteredClient_GetsGreetingOutputInOrderThenExitCode()
     {
-        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        var server = Start(new ContainerInput(-1, terminal: false, stdin: false));
         using var client = Connect();
         var greeting = AttachProtocol.Read(client);
 
-        server.Broadcast(AttachFrameKind.Stdout, "out"u8);
-        server.Broadcast(AttachFrameKind.Stderr, "err"u8);
-        server.Complete(7);
+        _monitor.Invoke(() => server.Broadcast(AttachFrameKind.Stdout, "out"u8));
+        _monitor.Invoke(() => server.Broadcast(AttachFrameKind.Stderr, "err"u8));
+        _monitor.Invoke(() => server.Complete(7));
         var frames = ReadAll(client);
+        var finished = _monitor.Invoke(() => server.Finished);
 
         Assert.Equal(AttachFrameKind.Attached, greeting!.Value.Kind);
         Assert.Equal(new byte[] { 0 }, greeting.Value.Payload);
@@ -57,26 +69,27 @@ public sealed class AttachServerTests : IDisposable
         Assert.Equal("out", Encoding.UTF8.GetString(frames[0].Payload));
         Assert.Equal("err", Encoding.UTF8.GetString(frames[1].Payload));
         Assert.Equal(new byte[] { 0, 0, 0, 7 }, frames[2].Payload);
+        Assert.True(finished, "the client took everything, yet the server still counts it");
     }
 
     [Fact]
-    public async Task Broadcast_ClientThatNeverReads_IsDroppedInsteadOfWaitedFor()
+    public void Broadcast_ClientThatNeverReads_IsDroppedInsteadOfWaitedFor()
     {
-        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        var server = Start(new ContainerInput(-1, terminal: false, stdin: false));
         using var slow = Connect();
         Assert.NotNull(AttachProtocol.Read(slow)); // registered
         var chunk = new byte[32 * 1024];
         const int chunks = 2000; // 64 MB: far more than the socket and the client's queue hold
 
-        // If a broadcast waited for the client, this would never finish.
-        await Task.Run(() =>
+        // If a broadcast waited for the client, the loop's thread would never finish this.
+        _monitor.Invoke(() =>
         {
             for (var i = 0; i < chunks; i++)
             {
                 server.Broadcast(AttachFrameKind.Stdout, chunk);
             }
             server.Complete(0);
-        }).WaitAsync(TimeSpan.FromMinutes(2));
+        });
         var frames = ReadAll(slow);
 
         Assert.DoesNotContain(frames, f => f.Kind == AttachFrameKind.Exit);
@@ -89,7 +102,7 @@ public sealed class AttachServerTests : IDisposable
         var (read, write) = ContainerRuntime.CreatePipe();
         using var container = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(read, ownsHandle: true), FileAccess.Read, bufferSize: 0);
         var input = new ContainerInput(write, terminal: false, stdin: true);
-        var server = AttachServer.Start(_path, input, stdinOnce: false);
+        var server = Start(input);
         using var client = Connect();
         var greeting = AttachProtocol.Read(client);
 
@@ -97,11 +110,75 @@ public sealed class AttachServerTests : IDisposable
         client.Send(AttachProtocol.Frame(AttachFrameKind.StdinClose, []));
         using var reader = new StreamReader(container);
         var received = reader.ReadToEnd(); // returns only once the monitor closed the pipe
-        server.Complete(0);
-        input.Dispose();
+        _monitor.Invoke(() =>
+        {
+            server.Complete(0);
+            input.Dispose();
+        });
 
         Assert.Equal(new byte[] { 2 }, greeting!.Value.Payload);
         Assert.Equal("typed\n", received);
+    }
+
+    [Fact]
+    public async Task Stdin_ContainerNotReading_OutputStillFlowsAndInputArrivesWholeLater()
+    {
+        // 1 MB of input against a 64 KB pipe nobody reads yet: a blocking write would stall the
+        // monitor's only thread, and with it the container's output.
+        var (read, write) = ContainerRuntime.CreatePipe();
+        using var container = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(read, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+        var input = new ContainerInput(write, terminal: false, stdin: true);
+        var server = Start(input);
+        using var writer = Connect();
+        using var watcher = Connect();
+        AttachProtocol.Read(writer);
+        AttachProtocol.Read(watcher);
+        var typed = Enumerable.Range(0, 1024 * 1024).Select(i => (byte)(i % 251)).ToArray();
+        var sending = Task.Run(() =>
+        {
+            for (var offset = 0; offset < typed.Length; offset += 256 * 1024)
+            {
+                writer.Send(AttachProtocol.Frame(AttachFrameKind.Stdin, typed.AsSpan(offset, 256 * 1024)));
+            }
+            writer.Send(AttachProtocol.Frame(AttachFrameKind.StdinClose, []));
+        });
+        await Task.Delay(200); // let the pipe fill
+
+        _monitor.Invoke(() => server.Broadcast(AttachFrameKind.Stdout, "still-flowing"u8));
+        var seen = AttachProtocol.Read(watcher);
+        var received = new MemoryStream();
+        await container.CopyToAsync(received); // ends once StdinClose closed the pipe, after all input
+        await sending;
+        _monitor.Invoke(() =>
+        {
+            server.Complete(0);
+            input.Dispose();
+        });
+
+        Assert.Equal("still-flowing", Encoding.UTF8.GetString(seen!.Value.Payload));
+        Assert.Equal(typed, received.ToArray());
+    }
+
+    [Fact]
+    public void StdinOnce_FirstWriterLeaves_ClosesTheContainersInput()
+    {
+        var (read, write) = ContainerRuntime.CreatePipe();
+        using var container = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(read, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+        var input = new ContainerInput(write, terminal: false, stdin: true);
+        var server = Start(input, stdinOnce: true);
+        using var bystander = Connect();
+        AttachProtocol.Read(bystander);
+        using (var client = Connect())
+        {
+            AttachProtocol.Read(client);
+            client.Send(AttachProtocol.Frame(AttachFrameKind.Stdin, "once\n"u8));
+        }
+
+        using var reader = new StreamReader(container);
+        var received = reader.ReadToEnd(); // returns only once the monitor closed the pipe
+        _monitor.Invoke(() => server.Complete(0));
+
+        Assert.Equal("once\n", received);
     }
 
     [Fact]
@@ -111,7 +188,7 @@ public sealed class AttachServerTests : IDisposable
         var deep = Path.Combine(_directory, new string('d', 60), new string('e', 64));
         Directory.CreateDirectory(deep);
         var path = Path.Combine(deep, "attach.sock");
-        var server = AttachServer.Start(path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        var server = Start(new ContainerInput(-1, terminal: false, stdin: false), path: path);
 
         using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         using (var address = OciRuntime.Linux.UnixSocketPath.For(path))
@@ -119,7 +196,7 @@ public sealed class AttachServerTests : IDisposable
             client.Connect(new UnixDomainSocketEndPoint(address.Address));
         }
         var greeting = AttachProtocol.Read(client);
-        server.Complete(0);
+        _monitor.Invoke(() => server.Complete(0));
 
         Assert.True(path.Length > 107, path);
         Assert.True(File.Exists(path), "the socket is not where the path says");
@@ -129,10 +206,10 @@ public sealed class AttachServerTests : IDisposable
     [Fact]
     public void Start_SocketFile_IsReadableAndWritableByTheOwnerOnly()
     {
-        var server = AttachServer.Start(_path, new ContainerInput(-1, terminal: false, stdin: false), stdinOnce: false);
+        var server = Start(new ContainerInput(-1, terminal: false, stdin: false));
 
         var mode = File.GetUnixFileMode(_path);
-        server.Complete(0);
+        _monitor.Invoke(() => server.Complete(0));
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
     }

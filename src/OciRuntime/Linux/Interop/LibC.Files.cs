@@ -130,6 +130,12 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial uint umask(uint mask);
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int rename(string oldPath, string newPath);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int unlink(string path);
+
     /// <summary>makedev(3) as glibc encodes it.</summary>
     public static ulong MakeDevice(long major, long minor) =>
         (ulong)(((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32));

@@ -52,4 +52,19 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial nint recvmsg(int fd, MessageHeader* message, int flags);
+
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int MSG_DONTWAIT = 0x40;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int bind(int fd, byte* address, uint addressLength);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int listen(int fd, int backlog);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int accept4(int fd, nint address, nint addressLength, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint send(int fd, byte* buffer, nuint length, int flags);
 }
