@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using CriOci.OciRuntime.Launch;
 using CriOci.OciRuntime.Linux;
 using CriOci.OciRuntime.Seccomp;
@@ -33,6 +35,24 @@ public sealed class OciConfigFuzzTests(ITestOutputHelper output) : IDisposable
         });
     }
 
+    /// <summary>
+    /// The runtime reads config.json with RuntimeSpecReader, the daemon and external tools write
+    /// it with OciJsonContext: for any document, both must give the same spec or both reject it.
+    /// </summary>
+    [Fact]
+    public async Task RuntimeSpecReader_RandomAndMutatedConfigs_AgreeWithOciJsonContext()
+    {
+        await FuzzRun.RunAsync(output, "config.json reader", maxCases: 4000, budget: TimeSpan.FromSeconds(8), random =>
+        {
+            var config = JsonMutator.Next(random, ValidConfigs);
+
+            var expected = Outcome(() => JsonSerializer.Deserialize(config, OciJsonContext.Default.RuntimeSpec));
+            var actual = Outcome(() => RuntimeSpecReader.Read(config));
+
+            Assert.True(expected == actual, $"OciJsonContext: {expected}\nRuntimeSpecReader: {actual}\ndocument: {Encoding.UTF8.GetString(config)}");
+        });
+    }
+
     [Fact]
     public void LoadAndValidate_TheUnmutatedSeed_IsAccepted()
     {
@@ -59,6 +79,19 @@ public sealed class OciConfigFuzzTests(ITestOutputHelper output) : IDisposable
         var error = Assert.Throws<Core.InvalidArgumentException>(() => LoadAndValidateAsCreateDoes(_bundle));
 
         Assert.StartsWith("linux.", error.Message);
+    }
+
+    /// <summary>The spec as the context writes it, or JsonException for a rejected document.</summary>
+    private static string Outcome(Func<RuntimeSpec?> read)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(read(), OciJsonContext.Default.RuntimeSpec);
+        }
+        catch (JsonException)
+        {
+            return nameof(JsonException);
+        }
     }
 
     /// <summary>The checks ContainerLauncher.Create makes, in its order, before it creates anything.</summary>

@@ -40,7 +40,7 @@ public static class ContainerInit
         OciState startState;
         try
         {
-            var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)
+            var spec = RuntimeSpecReader.Read(File.ReadAllBytes(Path.Combine(bundle, "config.json")))
                 ?? throw new InitException("config.json is empty");
             process = spec.Process ?? throw new InitException("config.json has no process");
             var securityAttributes = Security.ExecSecurityAttributes.ForProcess(process);

@@ -34,13 +34,13 @@ public static class ExecInit
         try
         {
             TimeNamespaceJoin.CheckJoined();
-            var process = JsonSerializer.Deserialize(File.ReadAllBytes(processFile), OciJsonContext.Default.ProcessSpec)
+            var process = RuntimeSpecReader.ReadProcess(File.ReadAllBytes(processFile))
                 ?? throw new InitException("process file is empty");
             // The container's own profile and label (the process file carries them, as runc exec's does).
             var securityAttributes = Security.ExecSecurityAttributes.ForProcess(process);
             // An exec'd process is filtered like the container's own (runc exec does the same).
             var containerLinux = bundle is null ? null
-                : JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciJsonContext.Default.RuntimeSpec)?.Linux;
+                : RuntimeSpecReader.Read(File.ReadAllBytes(Path.Combine(bundle, "config.json")))?.Linux;
             var seccomp = containerLinux?.Seccomp;
             if (seccomp is not null)
             {

@@ -96,7 +96,7 @@ public static class ContainerLauncher
         var path = Path.Combine(bundle, "config.json");
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), OciJsonContext.Default.RuntimeSpec)
+            return RuntimeSpecReader.Read(File.ReadAllBytes(path))
                 ?? throw new Core.InvalidArgumentException($"{path} is empty");
         }
         catch (JsonException exception)
