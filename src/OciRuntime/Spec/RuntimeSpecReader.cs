@@ -105,16 +105,22 @@ internal static partial class RuntimeSpecReader
         string? destination = null, type = null, source = null;
         var hasDestination = false;
         IReadOnlyList<string>? options = null;
+        IReadOnlyList<IdMappingSpec>? uidMappings = null, gidMappings = null;
         while (NextProperty(ref reader))
         {
             if (Is(ref reader, "destination"u8)) { destination = String(ref reader); hasDestination = true; }
             else if (Is(ref reader, "type"u8)) { type = String(ref reader); }
             else if (Is(ref reader, "source"u8)) { source = String(ref reader); }
             else if (Is(ref reader, "options"u8)) { options = Strings(ref reader); }
+            else if (Is(ref reader, "uidMappings"u8)) { uidMappings = List<IdMappingSpec>(ref reader, IdMapping); }
+            else if (Is(ref reader, "gidMappings"u8)) { gidMappings = List<IdMappingSpec>(ref reader, IdMapping); }
             else { SkipValue(ref reader); }
         }
         Require(ref reader, hasDestination, nameof(MountSpec), "destination");
-        return new MountSpec { Destination = destination!, Type = type, Source = source, Options = options };
+        return new MountSpec
+        {
+            Destination = destination!, Type = type, Source = source, Options = options, UidMappings = uidMappings, GidMappings = gidMappings,
+        };
     }
 
     private static HooksSpec? Hooks(ref Utf8JsonReader reader)
