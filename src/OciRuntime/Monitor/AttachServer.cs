@@ -199,14 +199,9 @@ internal sealed unsafe class AttachServer
             }
             if (sent < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR)
+                if (RetryAfterFailure(client))
                 {
                     continue;
-                }
-                if (errno != Errno.EAGAIN)
-                {
-                    Drop(client);
                 }
                 break;
             }
@@ -222,6 +217,25 @@ internal sealed unsafe class AttachServer
             Drop(client);
         }
         Update(client);
+    }
+
+    /// <summary>
+    /// After a failed read or send on the client's socket: true to try again (a signal
+    /// interrupted it); otherwise stop for now, dropping the client unless its socket was only
+    /// empty or full for the moment (EAGAIN: epoll says when to come back).
+    /// </summary>
+    private bool RetryAfterFailure(Client client)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == Errno.EINTR)
+        {
+            return true;
+        }
+        if (errno != Errno.EAGAIN)
+        {
+            Drop(client);
+        }
+        return false;
     }
 
     /// <summary>Reads and acts on the client's frames until it has sent no more or the container's input is full.</summary>
@@ -240,14 +254,9 @@ internal sealed unsafe class AttachServer
             }
             if (read < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR)
+                if (RetryAfterFailure(client))
                 {
                     continue;
-                }
-                if (errno != Errno.EAGAIN)
-                {
-                    Drop(client);
                 }
                 break;
             }
