@@ -88,21 +88,9 @@ public sealed class ExternalRuntime : IContainerRuntime
         {
             LibC.close(syncWrite);
         }
-        var report = await Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                LibC.waitpid(stage1, out _, 0);
-                return SyncPipe.ReadAll(syncRead);
-            }
-            finally
-            {
-                LibC.close(syncRead);
-            }
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        var report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: stage1, cancellationToken).ConfigureAwait(false);
 
-        if (report is not null && report.StartsWith(SyncPipe.Ready + " ", StringComparison.Ordinal)
-            && int.TryParse(report.AsSpan(SyncPipe.Ready.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        if (SyncPipe.TryParseReadyPid(report, out var pid))
         {
             return pid;
         }
@@ -293,28 +281,8 @@ public sealed class ExternalRuntime : IContainerRuntime
     public Task<InteractiveProcess> ExecInteractiveAsync(string id, ProcessSpec process, bool stdin, CancellationToken cancellationToken) =>
         ExternalExec.StartInteractiveAsync(_options.Binary, StateOf(id), GetState(id), process, stdin, cancellationToken);
 
-    public async Task<AttachConnection> AttachAsync(string id, CancellationToken cancellationToken)
-    {
-        var state = GetState(id) ?? throw new NotFoundException($"container {id} not found");
-        if (state.Status is not (ContainerStatus.Running or ContainerStatus.Created or ContainerStatus.Paused))
-        {
-            throw new FailedPreconditionException($"container {id} is {state.Status.ToSpecString()}, not running");
-        }
-        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        try
-        {
-            using (var address = UnixSocketPath.For(StateOf(id).AttachSocketPath))
-            {
-                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(address.Address), cancellationToken).ConfigureAwait(false);
-            }
-            return await AttachConnection.OpenAsync(socket, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)
-        {
-            socket.Dispose();
-            throw new FailedPreconditionException($"container {id} cannot be attached to: {exception.Message}");
-        }
-    }
+    public Task<AttachConnection> AttachAsync(string id, CancellationToken cancellationToken) =>
+        AttachConnection.ConnectAsync(id, GetState(id), StateOf(id).AttachSocketPath, cancellationToken);
 
     private StateDirectory StateOf(string id)
     {

@@ -80,20 +80,8 @@ public static class PodInfra
         {
             LibC.close(syncWrite);
         }
-        var report = await Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                LibC.waitpid(stage1, out _, 0);
-                return SyncPipe.ReadAll(syncRead);
-            }
-            finally
-            {
-                LibC.close(syncRead);
-            }
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-        if (report is not null && report.StartsWith(SyncPipe.Ready + " ", StringComparison.Ordinal)
-            && int.TryParse(report.AsSpan(SyncPipe.Ready.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+        var report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: stage1, cancellationToken).ConfigureAwait(false);
+        if (SyncPipe.TryParseReadyPid(report, out var pid)
             && ProcStat.StartTime(pid) is { } startTime)
         {
             return new PodInfraProcess(pid, startTime);

@@ -43,6 +43,37 @@ public static unsafe class SyncPipe
     /// <summary>The message of an "error message" report; any other report unchanged.</summary>
     public static string ErrorText(string report) => IsError(report) ? report[(Error.Length + 1)..] : report;
 
+    /// <summary>The pid of a "ready PID" report.</summary>
+    public static bool TryParseReadyPid(string? report, out int pid)
+    {
+        pid = 0;
+        return report is not null && report.StartsWith(Ready + " ", StringComparison.Ordinal)
+            && int.TryParse(report.AsSpan(Ready.Length + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pid);
+    }
+
+    /// <summary>
+    /// <see cref="ReadAll"/> on a dedicated thread, then closes <paramref name="fd"/>: the report
+    /// comes once the child has done its set-up, and a pool thread must not wait in read(2)
+    /// that long. A short-lived starter process (<paramref name="reapFirst"/>, -1 for none)
+    /// that exits before the report is reaped first.
+    /// </summary>
+    public static Task<string?> ReadAllAsync(int fd, int reapFirst, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                if (reapFirst > 0)
+                {
+                    LibC.waitpid(reapFirst, out _, 0);
+                }
+                return ReadAll(fd);
+            }
+            finally
+            {
+                LibC.close(fd);
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
     /// <summary>Reads until end-of-file (blocking); null when the child closed without a word.</summary>
     public static string? ReadAll(int fd)
     {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using CriOci.OciRuntime.State;
 using CriOci.OciRuntime.Monitor;
 
 namespace CriOci.OciRuntime.Launch;
@@ -36,6 +37,38 @@ public sealed class AttachConnection : IAsyncDisposable
 
     /// <summary>The container was created with stdin, so input is passed on.</summary>
     public bool Stdin { get; }
+
+    /// <summary>
+    /// Connects to the attach socket of container <paramref name="id"/>'s monitor, for the
+    /// embedded and the external runtimes alike (both run our monitor): NotFound for an unknown
+    /// container, FailedPrecondition for one that has stopped or has no monitor to attach to.
+    /// </summary>
+    internal static async Task<AttachConnection> ConnectAsync(string id, RuntimeContainerState? state, string attachSocketPath, CancellationToken cancellationToken)
+    {
+        if (state is null)
+        {
+            throw new Core.NotFoundException($"container {id} not found");
+        }
+        if (state.Status is not (ContainerStatus.Running or ContainerStatus.Created or ContainerStatus.Paused))
+        {
+            throw new Core.FailedPreconditionException($"container {id} is {state.Status.ToSpecString()}, not running");
+        }
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            using (var address = Linux.UnixSocketPath.For(attachSocketPath))
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(address.Address), cancellationToken).ConfigureAwait(false);
+            }
+            return await OpenAsync(socket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is SocketException or IOException)
+        {
+            socket.Dispose();
+            // The container exited between the look and the connect, or it was created without a monitor (the CLI).
+            throw new Core.FailedPreconditionException($"container {id} cannot be attached to: {exception.Message}");
+        }
+    }
 
     /// <summary>Waits for the monitor's greeting: from then on the connection sees all output.</summary>
     internal static async Task<AttachConnection> OpenAsync(Socket socket, CancellationToken cancellationToken)
