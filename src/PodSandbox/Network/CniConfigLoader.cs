@@ -59,7 +59,7 @@ internal sealed class CniConfigLoader(string configDirectory)
         if (files.Count == 0)
         {
             return new LoadedNetwork(DefaultNetwork.Build(_defaultSubnets), null,
-                WithoutPortMappings: DefaultNetwork.Build(_defaultSubnets, portMappings: false));
+                WithoutPortMappings: DefaultNetwork.Build(_defaultSubnets, portMappings: false), MasqueradeSubnets: _defaultSubnets);
         }
         var problems = new List<string>();
         foreach (var file in files)
@@ -84,4 +84,9 @@ internal sealed class CniConfigLoader(string configDirectory)
 /// DEL each run iptables (about 10 ms on a quiet node) only to find nothing to map. Only for the
 /// network we own; an admin's conflist runs as written, as libcni does for containerd and CRI-O.
 /// </param>
-internal sealed record LoadedNetwork(CniNetworkConfig? Network, string? Error, CniNetworkConfig? WithoutPortMappings = null);
+/// <param name="MasqueradeSubnets">
+/// The built-in network's subnets, whose node-wide masquerade rule (<see cref="INodeMasquerade"/>)
+/// must be in place before a pod joins; null for an admin's network, which masquerades as it says.
+/// </param>
+internal sealed record LoadedNetwork(CniNetworkConfig? Network, string? Error, CniNetworkConfig? WithoutPortMappings = null,
+    IReadOnlyList<string>? MasqueradeSubnets = null);

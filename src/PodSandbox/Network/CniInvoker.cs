@@ -10,9 +10,12 @@ namespace CriOci.PodSandbox.Network;
 /// Delegation" / "Attachment"): ADD in list order, each plugin given the previous one's result as
 /// prevResult; DEL in reverse order with the cached ADD result; STATUS from CNI 1.1.0 on.
 /// </summary>
-internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvoker
+/// <param name="masquerade">The default network's node-wide source NAT; null: iptables (tests pass a fake, so they leave the host's nat table alone).</param>
+internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasquerade? masquerade = null) : ICniInvoker
 {
     public const string InterfaceName = "eth0";
+
+    private readonly INodeMasquerade _masquerade = masquerade ?? new IptablesNodeMasquerade();
 
     private readonly CniConfigLoader _loader = new(options.ConfigDirectory);
 
@@ -31,6 +34,11 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger) : ICniInvok
             network = withoutPortMap;
         }
         using var addSpan = Telemetry.CniSpans.Start("cni.add", network.Name);
+        if (loaded.MasqueradeSubnets is { } subnets)
+        {
+            // Once per subnet per daemon; afterwards a set lookup.
+            await _masquerade.EnsureAsync(subnets, cancellationToken).ConfigureAwait(false);
+        }
         var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
         var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),
             network.Json, RuntimeConfig(pod, _podSubnets).ToJsonString(), Result: null);

@@ -50,7 +50,9 @@ internal static class DefaultNetwork
                     ["type"] = "bridge",
                     ["bridge"] = bridge,
                     ["isGateway"] = true,
-                    ["ipMasq"] = true,
+                    // Pods still reach beyond the node through one masquerade rule per subnet
+                    // (NodeMasquerade) instead of the plugin's nat chain per pod.
+                    ["ipMasq"] = false,
                     ["hairpinMode"] = true,
                     ["ipam"] = new JsonObject
                     {

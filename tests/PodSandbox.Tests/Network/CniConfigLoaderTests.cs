@@ -24,6 +24,24 @@ public sealed class CniConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_EmptyDirectory_MasqueradeNodeWideNotPerPod()
+    {
+        var loaded = new CniConfigLoader(_directory).Load();
+
+        Assert.Equal(["10.87.0.0/16"], loaded.MasqueradeSubnets);
+        Assert.False((bool?)loaded.Network!.Plugins[0]["ipMasq"]);
+        Assert.False((bool?)loaded.WithoutPortMappings!.Plugins[0]["ipMasq"]);
+    }
+
+    [Fact]
+    public void Load_AdminNetwork_NoNodeMasquerade()
+    {
+        Write("10-a.conflist", """{"cniVersion":"1.0.0","name":"a","plugins":[{"type":"bridge","ipMasq":true}]}""");
+
+        Assert.Null(new CniConfigLoader(_directory).Load().MasqueradeSubnets);
+    }
+
+    [Fact]
     public void Load_MissingDirectory_DefaultNetwork() =>
         Assert.Equal("crioci", new CniConfigLoader(Path.Combine(_directory, "absent")).Load().Network!.Name);
 

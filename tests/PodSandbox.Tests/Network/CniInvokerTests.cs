@@ -26,13 +26,14 @@ public sealed class CniInvokerTests : IDisposable
         """;
 
     private readonly FakePluginDirectory _cni = new();
+    private readonly RecordingMasquerade _masquerade = new();
 
     public CniInvokerTests() => File.WriteAllText(_cni.Netns, "");
 
     public void Dispose() => _cni.Dispose();
 
     private CniInvoker NewInvoker(TimeSpan? timeout = null) =>
-        new(new CniOptions(_cni.ConfigDirectory, [_cni.BinDirectory], timeout ?? TimeSpan.FromSeconds(20)), NullLogger.Instance);
+        new(new CniOptions(_cni.ConfigDirectory, [_cni.BinDirectory], timeout ?? TimeSpan.FromSeconds(20)), NullLogger.Instance, _masquerade);
 
     private CniPodRequest Pod(Action<List<PortMapping>>? ports = null, DNSConfig? dns = null)
     {
@@ -172,6 +173,60 @@ public sealed class CniInvokerTests : IDisposable
         var runs = _cni.Recorded();
         Assert.Equal(["bridge ADD", "portmap ADD", "portmap DEL", "bridge DEL"], runs.Select(r => $"{r.Type} {r.Command}"));
         Assert.Equal(8080, (int?)runs[1].Stdin["runtimeConfig"]?["portMappings"]?[0]?["hostPort"]);
+    }
+
+    [Fact]
+    public async Task AddAsync_BuiltInNetwork_NodeMasqueradeEnsuredAndPluginMasqueradeOff()
+    {
+        _cni.AddResultPlugin("bridge", BridgeResult);
+
+        await NewInvoker().AddAsync(Pod(), _cni.CacheDirectory, CancellationToken.None);
+
+        Assert.Equal([["10.87.0.0/16"]], _masquerade.Calls);
+        Assert.False((bool?)_cni.Recorded().Single().Stdin["ipMasq"]);
+    }
+
+    [Fact]
+    public async Task AddAsync_PodCidrThenBuiltInNetwork_NodeMasqueradeForThePodCidr()
+    {
+        _cni.AddResultPlugin("bridge", BridgeResult);
+        var invoker = NewInvoker();
+        invoker.SetPodCidr("10.244.1.0/24,fd00:244:1::/64");
+
+        await invoker.AddAsync(Pod(), _cni.CacheDirectory, CancellationToken.None);
+
+        Assert.Equal([["10.244.1.0/24", "fd00:244:1::/64"]], _masquerade.Calls);
+    }
+
+    [Fact]
+    public async Task AddAsync_AdminNetwork_NoNodeMasquerade()
+    {
+        TwoPluginNetwork();
+
+        await NewInvoker().AddAsync(Pod(), _cni.CacheDirectory, CancellationToken.None);
+
+        Assert.Empty(_masquerade.Calls);
+    }
+
+    /// <summary>
+    /// A pod attached by an earlier version, whose built-in network had the bridge plugin
+    /// masquerade per pod: its DEL must still hand the plugin ipMasq true, or the pod's nat chain
+    /// would stay behind forever.
+    /// </summary>
+    [Fact]
+    public async Task DeleteAsync_PodAttachedWithPerPodMasquerade_BridgeDelGetsIpMasqTrue()
+    {
+        _cni.AddResultPlugin("bridge", BridgeResult);
+        var earlierNetwork = JsonNode.Parse(DefaultNetwork.Build([DefaultNetwork.DefaultSubnet], portMappings: false).Json)!;
+        earlierNetwork["plugins"]![0]!["ipMasq"] = true;
+        CniCache.Write(_cni.CacheDirectory, new CniCacheEntry(1, "pod1234", "eth0", _cni.Netns, "", earlierNetwork.ToJsonString(), "{}", BridgeResult));
+
+        await NewInvoker().DeleteAsync(_cni.CacheDirectory, CancellationToken.None);
+
+        var delete = _cni.Recorded().Single();
+        Assert.Equal("bridge DEL", $"{delete.Type} {delete.Command}");
+        Assert.True((bool?)delete.Stdin["ipMasq"]);
+        Assert.Empty(_masquerade.Calls);
     }
 
     [Fact]
@@ -354,5 +409,20 @@ public sealed class CniInvokerTests : IDisposable
         TwoPluginNetwork();
 
         Assert.True((await invoker.StatusAsync(CancellationToken.None)).Ready);
+    }
+}
+
+/// <summary>Records what the invoker asks to masquerade, and touches no iptables.</summary>
+internal sealed class RecordingMasquerade : INodeMasquerade
+{
+    public List<string[]> Calls { get; } = [];
+
+    public Task EnsureAsync(IReadOnlyList<string> subnets, CancellationToken cancellationToken)
+    {
+        lock (Calls)
+        {
+            Calls.Add([.. subnets]);
+        }
+        return Task.CompletedTask;
     }
 }

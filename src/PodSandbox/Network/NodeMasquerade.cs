@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CriOci.Core;
+
+namespace CriOci.PodSandbox.Network;
+
+/// <summary>
+/// Source NAT for the built-in default network, set up once per node and subnet instead of once
+/// per pod. The bridge plugin's ipMasq gives every pod its own nat chain (containernetworking/plugins
+/// pkg/ip SetupIPMasq: from the pod's IP, leave traffic to the pod subnet alone, masquerade
+/// everything else except multicast), which costs about eight iptables runs, each taking the
+/// xtables lock, on ADD and four more on DEL. One rule per subnet does the same for every pod of
+/// that subnet: source in the subnet, destination outside it and not multicast.
+/// </summary>
+internal interface INodeMasquerade
+{
+    /// <summary>Makes sure the rule of every subnet in <paramref name="subnets"/> is installed; idempotent.</summary>
+    Task EnsureAsync(IReadOnlyList<string> subnets, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The rules in the nat table's POSTROUTING chain, through iptables / ip6tables: checked with -C
+/// and appended only when missing, so a restarted daemon (or a second daemon on the node) finds
+/// its rule and adds no copy. Rules stay when the daemon stops: pods outlive it. A rule of a
+/// subnet kubelet has since replaced stays too, for the pods still on it.
+/// </summary>
+internal sealed class IptablesNodeMasquerade : INodeMasquerade
+{
+    /// <summary>Where iptables lives on Debian and most distributions, looked in first: a daemon under a supervisor may have no sbin in PATH.</summary>
+    private static readonly string[] SearchDirectories = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/bin"];
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
+
+    public async Task EnsureAsync(IReadOnlyList<string> subnets, CancellationToken cancellationToken)
+    {
+        // Concurrent ADDs of the first pods wait here for the one install; later ones only look.
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var subnet in subnets)
+            {
+                if (_ensured.Contains(subnet))
+                {
+                    continue;
+                }
+                var command = IsIPv6(subnet) ? "ip6tables" : "iptables";
+                var rule = Rule(subnet);
+                var check = await RunAsync(command, ["-w", "-t", "nat", "-C", .. rule], cancellationToken).ConfigureAwait(false);
+                if (check.ExitCode != 0)
+                {
+                    var append = await RunAsync(command, ["-w", "-t", "nat", "-A", .. rule], cancellationToken).ConfigureAwait(false);
+                    if (append.ExitCode != 0)
+                    {
+                        throw new UnavailableException(
+                            $"default pod network: cannot install the masquerade rule for {subnet} ({command} exit status {append.ExitCode}): {append.Errors.Trim()}");
+                    }
+                }
+                _ensured.Add(subnet);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// POSTROUTING, from <paramref name="subnet"/> to anywhere outside it that is not multicast
+    /// (pods keep talking multicast on the bridge unrewritten, as with the plugin's rules).
+    /// </summary>
+    internal static IReadOnlyList<string> Rule(string subnet) =>
+    [
+        "POSTROUTING", "-s", subnet, "!", "-d", subnet,
+        "-m", "addrtype", "!", "--dst-type", "MULTICAST",
+        "-m", "comment", "--comment", Comment(subnet),
+        "-j", "MASQUERADE",
+    ];
+
+    internal static string Comment(string subnet) => $"crioci default network: masquerade {subnet}";
+
+    private static bool IsIPv6(string subnet) =>
+        IPNetwork.Parse(subnet).BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
+
+    private static async Task<(int ExitCode, string Errors)> RunAsync(string command, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var executable = SearchDirectories.Select(d => Path.Combine(d, command)).FirstOrDefault(File.Exists)
+            ?? throw new UnavailableException($"default pod network: {command} is needed for its masquerade rule and is not installed");
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start) ?? throw new UnavailableException($"default pod network: {executable} did not start");
+        // Process.Dispose leaves redirected streams to the caller (see CniPluginProcess).
+        using var standardOutput = process.StandardOutput;
+        using var standardError = process.StandardError;
+        var output = standardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = standardError.ReadToEndAsync(CancellationToken.None);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await output.ConfigureAwait(false);
+        return (process.ExitCode, await errors.ConfigureAwait(false));
+    }
+}
