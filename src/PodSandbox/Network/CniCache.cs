@@ -34,11 +34,21 @@ internal static class CniCache
 
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
 
+    /// <summary>The entry before ADD runs: durable, so DEL can find the attachment even after a power loss.</summary>
     public static void Write(string directory, CniCacheEntry entry)
     {
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllBytes(PathIn(directory), JsonSerializer.SerializeToUtf8Bytes(entry, CniJsonContext.Default.CniCacheEntry));
     }
+
+    /// <summary>
+    /// The entry completed with ADD's result: atomic but not synced (two fsyncs less per pod). A
+    /// power loss can only take the result, never the entry written before ADD; the netns is gone
+    /// after a reboot anyway, and DEL then runs without prevResult as it would for a half-done ADD
+    /// (libcni does not sync its result cache either).
+    /// </summary>
+    public static void WriteResult(string directory, CniCacheEntry entry) =>
+        AtomicFile.ReplaceVolatile(PathIn(directory), JsonSerializer.SerializeToUtf8Bytes(entry, CniJsonContext.Default.CniCacheEntry));
 
     /// <summary>The cached entry, or null when there is none (never attached, or DEL done).</summary>
     public static CniCacheEntry? Read(string directory)

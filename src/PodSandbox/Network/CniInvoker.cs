@@ -60,7 +60,7 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasque
             }
         }
         var result = previous?.ToJsonString() ?? "{}";
-        CniCache.Write(cacheDirectory, entry with { Result = result });
+        CniCache.WriteResult(cacheDirectory, entry with { Result = result });
         var ips = CniResult.PodIps(result, InterfaceName);
         Log.NetworkAttached(logger, pod.PodSandboxId, network.Name, string.Join(",", ips));
         return new CniAttachment(ips);
