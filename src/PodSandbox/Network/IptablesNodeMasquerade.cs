@@ -6,20 +6,6 @@ using CriOci.Core;
 namespace CriOci.PodSandbox.Network;
 
 /// <summary>
-/// Source NAT for the built-in default network, set up once per node and subnet instead of once
-/// per pod. The bridge plugin's ipMasq gives every pod its own nat chain (containernetworking/plugins
-/// pkg/ip SetupIPMasq: from the pod's IP, leave traffic to the pod subnet alone, masquerade
-/// everything else except multicast), which costs about eight iptables runs, each taking the
-/// xtables lock, on ADD and four more on DEL. One rule per subnet does the same for every pod of
-/// that subnet: source in the subnet, destination outside it and not multicast.
-/// </summary>
-internal interface INodeMasquerade
-{
-    /// <summary>Makes sure the rule of every subnet in <paramref name="subnets"/> is installed; idempotent.</summary>
-    Task EnsureAsync(IReadOnlyList<string> subnets, CancellationToken cancellationToken);
-}
-
-/// <summary>
 /// The rules in the nat table's POSTROUTING chain, through iptables / ip6tables: checked with -C
 /// and appended only when missing, so a restarted daemon (or a second daemon on the node) finds
 /// its rule and adds no copy. Rules stay when the daemon stops: pods outlive it. A rule of a
