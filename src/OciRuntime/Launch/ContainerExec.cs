@@ -48,8 +48,22 @@ public static class ContainerExec
     }
 
     /// <summary>The container's linux section (seccomp, personality), read without System.Text.Json.</summary>
-    internal static LinuxSpec? ReadContainerLinux(string? bundle) =>
-        bundle is null ? null : RuntimeSpecReader.Read(File.ReadAllBytes(Path.Combine(bundle, "config.json")))?.Linux;
+    internal static LinuxSpec? ReadContainerLinux(string? bundle)
+    {
+        if (bundle is null)
+        {
+            return null;
+        }
+        var path = Path.Combine(bundle, "config.json");
+        try
+        {
+            return RuntimeSpecReader.Read(File.ReadAllBytes(path))?.Linux;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new ContainerCannotRunException($"exec: cannot read the container's {path}: {exception.Message}");
+        }
+    }
 
     /// <summary>NotFound for an unknown container, FailedPrecondition for one that is not running.</summary>
     internal static void CheckRunning(string id, [System.Diagnostics.CodeAnalysis.NotNull] RuntimeContainerState? state)
@@ -82,12 +96,15 @@ public static class ContainerExec
             return (pid, syncRead);
         });
 
-    private static SpawnedExec SpawnDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp)
+    private static SpawnedExec SpawnDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp) =>
+        WithOutputPipes(stdio => (StartDirect(directory, process, initPid, cgroupPath, seccomp, stdio), -1));
+
+    /// <summary><see cref="DirectExec.Start"/> with the container's seccomp program; a failure is the container's: it cannot run the command.</summary>
+    internal static int StartDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp, InitStdio stdio)
     {
         try
         {
-            var program = ExecSeccompProgram.ForContainer(directory, seccomp);
-            return WithOutputPipes(stdio => (DirectExec.Start(process, initPid, cgroupPath, program, stdio), -1));
+            return DirectExec.Start(process, initPid, cgroupPath, ExecSeccompProgram.ForContainer(directory, seccomp), stdio);
         }
         catch (Exception exception) when (exception is InitException or SyscallException or ArgumentException or DllNotFoundException
             or Core.InvalidArgumentException or Core.FailedPreconditionException)
