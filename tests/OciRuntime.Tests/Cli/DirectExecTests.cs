@@ -29,7 +29,8 @@ public sealed class DirectExecTests : IAsyncLifetime
     /// <summary>
     /// A sleeping container with supplementary groups, a reduced capability set, an rlimit, a
     /// cgroup and a working directory. Its init stays root: a created init of another user
-    /// cannot open the exec fifo yet (see the report on this branch).
+    /// cannot open the exec fifo yet (ContainerLauncher chmods it to 0622 only when it cannot
+    /// name the fifo's owner, so under umask 022 it stays 0600; the user is tested through exec --user).
     /// </summary>
     private async Task<int> StartConfinedAsync(SeccompSpec? seccomp)
     {
