@@ -32,6 +32,13 @@ internal static class ExecCommand
         var detach = args.Switch("detach", "d");
         var consoleSocketPath = args.Flag("console-socket");
         ConsoleSocketOption.Check(process.Terminal, detach, consoleSocketPath);
+        var containerLinux = ContainerExec.ReadContainerLinux(stateFile.Bundle);
+        if (DirectExec.CanRun(process, containerLinux, state.Pid))
+        {
+            var program = ExecSeccompProgram.ForContainer(runtime.StateOf(id), containerLinux?.Seccomp);
+            var directPid = StartDirect(process, state.Pid, stateFile.CgroupPath, program);
+            return Finish(directPid, args, detach, foreground: null);
+        }
         var processFile = Path.Combine(Path.GetTempPath(), $"crioci-exec-{Guid.NewGuid():N}.json");
         Core.AtomicFile.ReplaceVolatile(processFile, JsonSerializer.SerializeToUtf8Bytes(process, OciJsonContext.Default.ProcessSpec));
         using var foreground = process.Terminal && !detach ? ForegroundTerminal.Open() : null;
@@ -56,17 +63,7 @@ internal static class ExecCommand
                 LibC.waitpid(pid, out _, 0);
                 throw new CliException(SyncPipe.ErrorText(report));
             }
-            if (args.Flag("pid-file") is { } pidFile)
-            {
-                Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), pid.ToString(CultureInfo.InvariantCulture));
-            }
-            if (detach)
-            {
-                return 0;
-            }
-            foreground?.Relay();
-            LibC.waitpid(pid, out var status, 0);
-            return LibC.ExitCodeFromWaitStatus(status, out _);
+            return Finish(pid, args, detach, foreground);
         }
         finally
         {
@@ -76,6 +73,35 @@ internal static class ExecCommand
             }
             File.Delete(processFile);
         }
+    }
+
+    /// <summary>Without exec-init (<see cref="DirectExec"/>): our stdio; setup failures are the command's error.</summary>
+    private static int StartDirect(ProcessSpec process, int initPid, string? cgroupPath, ExecSeccompProgram? program)
+    {
+        try
+        {
+            return DirectExec.Start(process, initPid, cgroupPath, program, new InitStdio(0, 1, 2));
+        }
+        catch (InitException exception)
+        {
+            throw new CliException(exception.Message);
+        }
+    }
+
+    /// <summary>The pid file, then either return (detached) or wait and pass on the exit code.</summary>
+    private static int Finish(int pid, CliArguments args, bool detach, ForegroundTerminal? foreground)
+    {
+        if (args.Flag("pid-file") is { } pidFile)
+        {
+            Core.AtomicFile.WriteAllText(Path.GetFullPath(pidFile), pid.ToString(CultureInfo.InvariantCulture));
+        }
+        if (detach)
+        {
+            return 0;
+        }
+        foreground?.Relay();
+        LibC.waitpid(pid, out var status, 0);
+        return LibC.ExitCodeFromWaitStatus(status, out _);
     }
 
     /// <summary>The container's own process settings with the command line's args, env, cwd and user.</summary>

@@ -21,6 +21,10 @@ internal static class ProcessSetup
         ["RLIMIT_MSGQUEUE"] = 12, ["RLIMIT_NICE"] = 13, ["RLIMIT_RTPRIO"] = 14, ["RLIMIT_RTTIME"] = 15,
     };
 
+    /// <summary>The RLIMIT_* number of a process.rlimits type.</summary>
+    public static int RlimitResource(string type) =>
+        RlimitNumbers.TryGetValue(type, out var resource) ? resource : throw new InitException($"process.rlimits: unknown type {type}");
+
     public static void ApplyLimits(ProcessSpec process)
     {
         foreach (var rlimit in process.Rlimits ?? [])

@@ -28,16 +28,40 @@ public static class ContainerExec
         ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRunning(directory.Id, state);
+        var stateFile = directory.ReadState();
+        var containerLinux = ReadContainerLinux(stateFile?.Bundle);
+        if (DirectExec.CanRun(process, containerLinux, state.Pid))
+        {
+            var direct = SpawnDirect(directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp);
+            return await CollectAsync(direct, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
+        }
         var processFile = WriteProcessFile(directory, process);
         try
         {
-            var stateFile = directory.ReadState();
             var spawned = Spawn(runtimeExecutable, state.Pid, processFile, stateFile?.CgroupPath, stateFile?.Bundle);
             return await CollectAsync(spawned, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             File.Delete(processFile);
+        }
+    }
+
+    /// <summary>The container's linux section (seccomp, personality), read without System.Text.Json.</summary>
+    internal static LinuxSpec? ReadContainerLinux(string? bundle)
+    {
+        if (bundle is null)
+        {
+            return null;
+        }
+        var path = Path.Combine(bundle, "config.json");
+        try
+        {
+            return RuntimeSpecReader.Read(File.ReadAllBytes(path))?.Linux;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new ContainerCannotRunException($"exec: cannot read the container's {path}: {exception.Message}");
         }
     }
 
@@ -62,17 +86,42 @@ public static class ContainerExec
         return processFile;
     }
 
+    /// <param name="SyncRead">exec-init's report pipe, or -1 when the process started without it (<see cref="DirectExec"/>).</param>
     private sealed record SpawnedExec(int Pid, FileStream Stdout, FileStream Stderr, int SyncRead);
 
-    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath, string? bundle)
+    private static SpawnedExec Spawn(string runtimeExecutable, int initPid, string processFile, string? cgroupPath, string? bundle) =>
+        WithOutputPipes(stdio =>
+        {
+            var pid = StartProcess(runtimeExecutable, initPid, processFile, cgroupPath, bundle, stdio, out var syncRead);
+            return (pid, syncRead);
+        });
+
+    private static SpawnedExec SpawnDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp) =>
+        WithOutputPipes(stdio => (StartDirect(directory, process, initPid, cgroupPath, seccomp, stdio), -1));
+
+    /// <summary><see cref="DirectExec.Start"/> with the container's seccomp program; a failure is the container's: it cannot run the command.</summary>
+    internal static int StartDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp, InitStdio stdio)
+    {
+        try
+        {
+            return DirectExec.Start(process, initPid, cgroupPath, ExecSeccompProgram.ForContainer(directory, seccomp), stdio);
+        }
+        catch (Exception exception) when (exception is InitException or SyscallException or ArgumentException or DllNotFoundException
+            or Core.InvalidArgumentException or Core.FailedPreconditionException)
+        {
+            throw new ContainerCannotRunException($"exec in container {directory.Id}: {exception.Message}");
+        }
+    }
+
+    /// <summary>Starts a process with /dev/null for stdin and pipes for stdout and stderr.</summary>
+    private static SpawnedExec WithOutputPipes(Func<InitStdio, (int Pid, int SyncRead)> start)
     {
         var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
         var (stdoutRead, stdoutWrite) = ContainerRuntime.CreatePipe();
         var (stderrRead, stderrWrite) = ContainerRuntime.CreatePipe();
         try
         {
-            var pid = StartProcess(runtimeExecutable, initPid, processFile, cgroupPath, bundle,
-                new InitStdio(devNull, stdoutWrite, stderrWrite), out var syncRead);
+            var (pid, syncRead) = start(new InitStdio(devNull, stdoutWrite, stderrWrite));
             return new SpawnedExec(pid, ExecOutput.ReadStream(stdoutRead), ExecOutput.ReadStream(stderrRead), syncRead);
         }
         catch
@@ -181,7 +230,7 @@ public static class ContainerExec
     {
         using var stdout = exec.Stdout;
         using var stderr = exec.Stderr;
-        var syncTask = Task.Factory.StartNew(() =>
+        var syncTask = exec.SyncRead < 0 ? Task.FromResult<string?>(null) : Task.Factory.StartNew(() =>
         {
             try
             {

@@ -354,7 +354,7 @@ public sealed class ContainerRuntime : IContainerRuntime
     public Task<AttachConnection> AttachAsync(string id, CancellationToken cancellationToken) =>
         AttachConnection.ConnectAsync(id, GetState(id), StateOf(id).AttachSocketPath, cancellationToken);
 
-    private StateDirectory StateOf(string id)
+    internal StateDirectory StateOf(string id)
     {
         ContainerId.Validate(id);
         return new StateDirectory(_options.StateRoot, id);

@@ -20,16 +20,21 @@ internal static class InteractiveExec
         ProcessSpec process, bool stdin, CancellationToken cancellationToken)
     {
         ContainerExec.CheckRunning(directory.Id, state);
-        var processFile = ContainerExec.WriteProcessFile(directory, process);
+        var stateFile = directory.ReadState();
+        var containerLinux = ContainerExec.ReadContainerLinux(stateFile?.Bundle);
+        // Without a terminal, as for ExecSync, no exec-init in between (DirectExec).
+        var direct = DirectExec.CanRun(process, containerLinux, state.Pid);
+        var processFile = direct ? null : ContainerExec.WriteProcessFile(directory, process);
         var ours = new List<int>();
         try
         {
-            var stateFile = directory.ReadState();
             var (stdio, streams) = process.Terminal ? TerminalStdio(ours) : PipeStdio(stdin, ours);
-            int pid, syncRead;
+            int pid, syncRead = -1;
             try
             {
-                pid = ContainerExec.StartProcess(runtimeExecutable, state.Pid, processFile, stateFile?.CgroupPath, stateFile?.Bundle, stdio, out syncRead);
+                pid = processFile is null
+                    ? ContainerExec.StartDirect(directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp, stdio)
+                    : ContainerExec.StartProcess(runtimeExecutable, state.Pid, processFile, stateFile?.CgroupPath, stateFile?.Bundle, stdio, out syncRead);
             }
             finally
             {
@@ -39,7 +44,7 @@ internal static class InteractiveExec
                     LibC.close(fd);
                 }
             }
-            var report = await Task.Factory.StartNew(() =>
+            var report = syncRead < 0 ? null : await Task.Factory.StartNew(() =>
             {
                 try
                 {
@@ -73,7 +78,10 @@ internal static class InteractiveExec
             {
                 LibC.close(fd);
             }
-            File.Delete(processFile);
+            if (processFile is not null)
+            {
+                File.Delete(processFile);
+            }
         }
     }
 

@@ -59,4 +59,7 @@ internal static partial class LibSeccomp
 
     [LibraryImport(Library)]
     public static partial int seccomp_load(nint context);
+
+    [LibraryImport(Library)]
+    public static partial int seccomp_export_bpf(nint context, int fd);
 }

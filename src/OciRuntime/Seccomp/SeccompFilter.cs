@@ -74,7 +74,62 @@ public static class SeccompFilter
         }
     }
 
-    public static unsafe void Load(SeccompSpec profile)
+    public static void Load(SeccompSpec profile)
+    {
+        var context = Build(profile);
+        try
+        {
+            Check(LibSeccomp.seccomp_load(context), "seccomp_load");
+        }
+        finally
+        {
+            LibSeccomp.seccomp_release(context);
+        }
+    }
+
+    /// <summary>
+    /// The BPF program <see cref="Load"/> would load (libseccomp's seccomp_export_bpf, through a
+    /// memfd), for a process started without this runtime in between (Launch/DirectExec).
+    /// </summary>
+    public static byte[] Compile(SeccompSpec profile)
+    {
+        var context = Build(profile);
+        var memfd = Linux.Errno.Check(Linux.Interop.LibC.memfd_create("crioci-seccomp", Linux.Interop.LibC.MFD_CLOEXEC), "memfd_create", "seccomp");
+        try
+        {
+            Check(LibSeccomp.seccomp_export_bpf(context, memfd), "seccomp_export_bpf");
+            using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(memfd, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+            stream.Position = 0;
+            using var program = new MemoryStream();
+            stream.CopyTo(program);
+            return program.ToArray();
+        }
+        finally
+        {
+            Linux.Interop.LibC.close(memfd);
+            LibSeccomp.seccomp_release(context);
+        }
+    }
+
+    /// <summary>The seccomp(2) SECCOMP_FILTER_FLAG_* bits for the profile's flags, which <see cref="Load"/> leaves to libseccomp.</summary>
+    public static uint KernelFlags(SeccompSpec profile)
+    {
+        uint flags = 0;
+        foreach (var flag in profile.Flags ?? [])
+        {
+            flags |= flag switch
+            {
+                "SECCOMP_FILTER_FLAG_TSYNC" => 1u,
+                "SECCOMP_FILTER_FLAG_LOG" => 2u,
+                "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => 4u,
+                _ => throw new Core.InvalidArgumentException($"linux.seccomp.flags: unsupported flag {flag}"),
+            };
+        }
+        return flags;
+    }
+
+    /// <summary>A libseccomp filter context for the profile; the caller releases it.</summary>
+    private static nint Build(SeccompSpec profile)
     {
         Validate(profile);
         if (profile.DefaultAction == "SCMP_ACT_NOTIFY" || profile.Syscalls?.Any(s => s.Action == "SCMP_ACT_NOTIFY") == true)
@@ -123,11 +178,12 @@ public static class SeccompFilter
                     AddRule(context, action, number, name, rule.Args ?? []);
                 }
             }
-            Check(LibSeccomp.seccomp_load(context), "seccomp_load");
+            return context;
         }
-        finally
+        catch
         {
             LibSeccomp.seccomp_release(context);
+            throw;
         }
     }
 
