@@ -185,6 +185,24 @@ public sealed class ContainerSecurityTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task NonRootUser_WithEveryCapabilityDropped_Starts()
+    {
+        // The hardened pod of Kubernetes' restricted profile: runAsNonRoot, drop ALL. The init
+        // waits for StartContainer as that user, without CAP_DAC_OVERRIDE, on the exec fifo.
+        var id = await StartAsync("restricted", c =>
+        {
+            c.Linux.SecurityContext.RunAsUser = new Int64Value { Value = 1000 };
+            c.Linux.SecurityContext.Capabilities = new Capability();
+            c.Linux.SecurityContext.Capabilities.DropCapabilities.Add("ALL");
+        });
+
+        var inside = await ExecAsync(id, "sh", "-c", "id -u; grep CapEff /proc/1/status");
+
+        Assert.Equal(0, inside.ExitCode);
+        Assert.Equal(["1000", "CapEff:\t0000000000000000"], inside.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Memory_AllocatingPastTheLimit_ReportsOomKilledWith137()
     {
         var id = await StartAsync("hog", c =>

@@ -130,12 +130,10 @@ public static class ContainerLauncher
         Errno.Check(LibC.mkfifo(state.ExecFifo, 0x192 /* 0622 */), "mkfifo", state.ExecFifo);
         (uint Uid, uint Gid)? fifoOwner = userNamespace is null ? (0, 0) : userNamespace.RootOnHost();
         Errno.Check(LibC.fchownat(LibC.AT_FDCWD, state.ExecFifo, fifoOwner?.Uid ?? 0, fifoOwner?.Gid ?? 0, 0), "chown", state.ExecFifo);
-        if (fifoOwner is null)
-        {
-            // A joined namespace whose root we cannot name: the mode mkfifo's umask narrowed,
-            // so the init writes as "other". Writing grants nothing; reading (`start`) stays root's.
-            Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
-        }
+        // Back to the mode mkfifo's umask narrowed: the init opens the fifo after switching to
+        // process.user, and in a joined namespace whose root we cannot name it is no one we know,
+        // so it writes as "other". Writing grants nothing; reading (`start`) stays root's.
+        Errno.Check(LibC.fchmodat(LibC.AT_FDCWD, state.ExecFifo, 0x192 /* 0622 */, 0), "chmod", state.ExecFifo);
         var fifo = Errno.Check(LibC.open(state.ExecFifo, LibC.O_PATH | LibC.O_CLOEXEC, 0), "open", state.ExecFifo);
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");

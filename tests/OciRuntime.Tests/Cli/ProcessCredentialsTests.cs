@@ -36,6 +36,30 @@ public sealed class ProcessCredentialsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateThenStart_OfANonRootProcess_ReleasesTheInitThroughTheExecFifo()
+    {
+        // The init has switched to the process's user before it opens the exec fifo to wait for
+        // `start`, so the fifo must be writable by others whatever the runtime's umask was: with
+        // every capability dropped (Kubernetes' `drop: [ALL]`) no CAP_DAC_OVERRIDE hides it.
+        var spec = _container.Bundle.WriteConfig("id", "-u");
+        spec = spec with
+        {
+            Process = spec.Process! with
+            {
+                User = new UserSpec { Uid = 1000, Gid = 1000 },
+                Capabilities = new CapabilitiesSpec { Bounding = [], Effective = [], Permitted = [] },
+            },
+        };
+        await _container.CreateAsync(spec);
+
+        var start = await _container.VerbAsync("start", _container.Id);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        await _container.WaitForStatusAsync("stopped");
+        Assert.Equal("1000", File.ReadAllText(_container.StdoutFile).Trim());
+    }
+
+    [Fact]
     public async Task Exec_UserFlag_IsTheExecedProcessesUidAndGid()
     {
         var spec = _container.Bundle.WriteConfig("sleep", "30");
