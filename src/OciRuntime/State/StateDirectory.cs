@@ -30,6 +30,12 @@ public sealed class StateDirectory(string root, string id)
 
     private static T? Read<T>(string path, Func<byte[], T?> parse) where T : class
     {
+        // A missing file is the common answer (exit.json until the container has exited):
+        // asked first, it costs a stat instead of a thrown exception.
+        if (!File.Exists(path))
+        {
+            return null;
+        }
         try
         {
             return parse(File.ReadAllBytes(path));
