@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building CriOci needs on Debian 12: a C toolchain and zlib headers for
-# NativeAOT's native link step. The .NET 10 SDK itself must already be on PATH (Debian 12
+# NativeAOT's native link step, and libseccomp's static archive (crioci-runtime is linked
+# statically). The .NET 10 SDK itself must already be on PATH (Debian 12
 # does not package it). Idempotent; installs only what is missing.
 set -euo pipefail
 
@@ -9,7 +10,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-packages=(gcc libc6-dev zlib1g-dev)
+packages=(gcc libc6-dev zlib1g-dev libseccomp-dev)
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then

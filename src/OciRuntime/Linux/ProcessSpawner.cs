@@ -35,8 +35,8 @@ public sealed record SpawnRequest(
 
 /// <summary>
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
-/// multi-threaded, so namespaces are changed on a dedicated OS thread that spawns the child and
-/// then ends: setns/unshare affect only the calling thread, and the child inherits them. No
+/// multi-threaded, so namespaces are changed on a dedicated OS thread (<see cref="ThrowawayThread"/>)
+/// that spawns the child and then ends: setns/unshare affect only the calling thread, and the child inherits them. No
 /// managed code runs between clone and execve (glibc's posix_spawn does both in C).
 /// </summary>
 public static unsafe class ProcessSpawner
@@ -53,30 +53,12 @@ public static unsafe class ProcessSpawner
             return SpawnOnCurrentThread(request);
         }
 
-        int pid = -1;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        var pid = -1;
+        ThrowawayThread.Run(() =>
         {
-            try
-            {
-                EnterNamespaces(request);
-                pid = SpawnOnCurrentThread(request);
-            }
-            catch (Exception exception)
-            {
-                failure = exception;
-            }
-        }, maxStackSize: 256 * 1024)
-        {
-            IsBackground = true,
-            Name = "crioci-spawn",
-        };
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw failure;
-        }
+            EnterNamespaces(request);
+            pid = SpawnOnCurrentThread(request);
+        });
         return pid;
     }
 

@@ -30,31 +30,13 @@ public static unsafe class UserNamespaceSpawn
         // offsets must be written before its first process): it is owned by the host's user namespace.
         var threadPart = request with { UnshareFlags = request.UnshareFlags & LibC.CLONE_NEWTIME, UserNamespace = null };
         Child? child = null;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        ThrowawayThread.Run(() =>
         {
-            try
-            {
-                ProcessSpawner.EnterNamespaces(threadPart);
-                child = Clone(request, userNamespace.JoinPath,
-                    cloneFlags: joining ? 0 : LibC.CLONE_NEWUSER | created,
-                    unshareFlags: joining ? created : 0);
-            }
-            catch (Exception exception)
-            {
-                failure = exception;
-            }
-        }, maxStackSize: 256 * 1024)
-        {
-            IsBackground = true,
-            Name = "crioci-userns-spawn",
-        };
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw failure;
-        }
+            ProcessSpawner.EnterNamespaces(threadPart);
+            child = Clone(request, userNamespace.JoinPath,
+                cloneFlags: joining ? 0 : LibC.CLONE_NEWUSER | created,
+                unshareFlags: joining ? created : 0);
+        });
         return Release(child!, userNamespace, request.ExecutablePath);
     }
 

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using CriOci.Core;
-using CriOci.OciRuntime.Spec;
 
 namespace CriOci.OciRuntime.State;
 
@@ -22,21 +20,25 @@ public sealed class StateDirectory(string root, string id)
 
     public bool Exists => File.Exists(StateFile);
 
-    public ContainerStateFile? ReadState() => Read(StateFile, OciJsonContext.Default.ContainerStateFile);
+    public ContainerStateFile? ReadState() => Read(StateFile, json => StateJson.ReadState(json));
 
-    public ContainerExitFile? ReadExit() => Read(ExitFile, OciJsonContext.Default.ContainerExitFile);
+    public ContainerExitFile? ReadExit() => Read(ExitFile, json => StateJson.ReadExit(json));
 
-    public void WriteState(ContainerStateFile state) =>
-        AtomicFile.ReplaceVolatile(StateFile, JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerStateFile));
+    public void WriteState(ContainerStateFile state) => AtomicFile.ReplaceVolatile(StateFile, StateJson.Write(state));
 
-    public void WriteExit(ContainerExitFile exit) =>
-        AtomicFile.ReplaceVolatile(ExitFile, JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile));
+    public void WriteExit(ContainerExitFile exit) => AtomicFile.ReplaceVolatile(ExitFile, StateJson.Write(exit));
 
-    private static T? Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    private static T? Read<T>(string path, Func<byte[], T?> parse) where T : class
     {
+        // A missing file is the common answer (exit.json until the container has exited):
+        // asked first, it costs a stat instead of a thrown exception.
+        if (!File.Exists(path))
+        {
+            return null;
+        }
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type);
+            return parse(File.ReadAllBytes(path));
         }
         catch (FileNotFoundException)
         {

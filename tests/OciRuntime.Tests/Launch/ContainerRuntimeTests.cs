@@ -126,14 +126,22 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, MonitorIo.None, CancellationToken.None);
         await _runtime.StartAsync(_id, CancellationToken.None);
         var monitor = new StateDirectory(_bundle.StateRoot, _id).ReadState()!.MonitorPid;
+        var leanMonitor = Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor");
 
+        // The ready report goes out just before the exec (a create waits for neither), so the
+        // exec may still be under way when start returns: wait for it, within reason.
         var executable = new FileInfo($"/proc/{monitor}/exe").LinkTarget;
+        for (var waited = 0; executable != leanMonitor && waited < 10_000; waited += 20)
+        {
+            await Task.Delay(20);
+            executable = new FileInfo($"/proc/{monitor}/exe").LinkTarget;
+        }
         var threads = Directory.GetDirectories($"/proc/{monitor}/task")
             .Select(task => (Id: int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), Name: File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n')))
             .ToList();
 
         // The same process crioci-runtime monitor was, having exec'd the lean monitor beside it.
-        Assert.Equal(Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor"), executable);
+        Assert.Equal(leanMonitor, executable);
         // Its own work is all on the main thread; the only other is the NativeAOT runtime's
         // finalizer thread, which every .NET process starts.
         Assert.Contains(threads, thread => thread.Id == monitor);
