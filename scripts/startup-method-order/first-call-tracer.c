@@ -104,6 +104,7 @@ int main(int argc, char **argv)
         perror(argv[6]);
         return 1;
     }
+    setvbuf(out, NULL, _IOLBF, 0); // whoever runs the tracer may kill it: keep what was seen
 
     traced_pid = fork();
     if (traced_pid == 0)
