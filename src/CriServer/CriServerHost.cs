@@ -23,9 +23,15 @@ internal static class CriServerHost
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string socketPath)
     {
-        // No args and the executable's directory as content root: the daemon is configured by
-        // its own flags, never by an appsettings.json in whatever directory it was started from.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        // None of the daemon's own args and the executable's directory as content root: the
+        // daemon is configured by its own flags, never by an appsettings.json in whatever
+        // directory it was started from. The host would still watch that directory for one
+        // appearing (a thread and an inotify watch for the daemon's whole life): switched off.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
