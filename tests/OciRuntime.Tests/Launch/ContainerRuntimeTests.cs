@@ -127,6 +127,14 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, MonitorIo.None, CancellationToken.None);
         await _runtime.StartAsync(_id, CancellationToken.None);
         var monitor = new StateDirectory(_bundle.StateRoot, _id).ReadState()!.MonitorPid;
+        var leanMonitor = Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor");
+        // The ready report goes out just before the exec (ContainerMonitor.Run): on a busy
+        // machine the create can return while the exec is still under way.
+        var deadline = DateTime.UtcNow + Patience;
+        while (new FileInfo($"/proc/{monitor}/exe").LinkTarget != leanMonitor && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
 
         var executable = new FileInfo($"/proc/{monitor}/exe").LinkTarget;
         var threads = Directory.GetDirectories($"/proc/{monitor}/task")
@@ -134,7 +142,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
             .ToList();
 
         // The same process crioci-runtime monitor was, having exec'd the lean monitor beside it.
-        Assert.Equal(Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor"), executable);
+        Assert.Equal(leanMonitor, executable);
         // Its own work is all on the main thread; the only other is the NativeAOT runtime's
         // finalizer thread, which every .NET process starts.
         Assert.Contains(threads, thread => thread.Id == monitor);
