@@ -26,32 +26,7 @@ public static class AtomicFile
 
     private static void Write(string path, ReadOnlySpan<byte> content, bool durable)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))
-            ?? throw new ArgumentException($"path has no directory: {path}", nameof(path));
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: durable);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-        if (durable)
-        {
-            SyncDirectory(directory);
-        }
-    }
-
-    private static void SyncDirectory(string directory)
-    {
-        DirectorySync.Fsync(directory);
+        using var staged = StagedFile.Stage(path, content, durable);
+        staged.Commit();
     }
 }

@@ -72,6 +72,13 @@ internal sealed partial class SandboxManager
             var logPath = string.IsNullOrEmpty(sandboxConfig.LogDirectory) || string.IsNullOrEmpty(config.LogPath)
                 ? null
                 : Path.Combine(sandboxConfig.LogDirectory, config.LogPath);
+            var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,
+                logPath, bundle, image.StopSignal, user, imageVolumes.Count > 0 ? imageVolumes.Values.Select(v => v.Id).Distinct().ToList() : null);
+            // The metadata's fsyncs wait for the disk while the runtime creates the container
+            // (each costs milliseconds on a busy disk); the record appears only once it exists.
+            var stagedRecord = Task.Run(() => _containerStore.StageSave(id, record, config), CancellationToken.None);
+            rollback.Push("discard staged record", async () => (await stagedRecord.ConfigureAwait(false)).Dispose());
+
             var io = new OciRuntime.MonitorIo(config.Stdin, config.StdinOnce);
             using var createSpan = RuntimeSpans.Start("runtime.create", id);
             // The pod's RuntimeClass handler runs every one of its containers.
@@ -81,9 +88,10 @@ internal sealed partial class SandboxManager
             createSpan?.Dispose();
             rollback.Push("delete runtime container", () => _runtime.DeleteAsync(id, CancellationToken.None));
 
-            var record = new ContainerRecord(id, podId, DateTimeOffset.UtcNow, StartedAt: null, image.Id, image.Reference,
-                logPath, bundle, image.StopSignal, user, imageVolumes.Count > 0 ? imageVolumes.Values.Select(v => v.Id).Distinct().ToList() : null);
-            _containerStore.Save(id, record, config);
+            using (var staged = await stagedRecord.ConfigureAwait(false))
+            {
+                staged.Commit();
+            }
             _containers[id] = new ContainerEntry(record, config);
             rollback.Commit();
             Log.ContainerCreated(_logger, id, podId);

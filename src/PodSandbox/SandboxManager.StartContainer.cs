@@ -21,9 +21,10 @@ internal sealed partial class SandboxManager
         // Taken before the process is released: a process that exits at once must still show
         // finished_at after started_at. Saved before it too: a daemon killed right after the
         // release still knows when the container started (ContainerStatus reports it only once
-        // the runtime no longer says created).
+        // the runtime no longer says created). Not fsynced into its directory: a power loss that
+        // forgets the start time has ended the container too.
         var started = container.Record with { StartedAt = DateTimeOffset.UtcNow };
-        _containerStore.SaveRecord(id, started);
+        _containerStore.ReplaceRecordUntilReboot(id, started);
         _containers[id] = container with { Record = started };
         using var startSpan = Telemetry.RuntimeSpans.Start("runtime.start", id);
         try

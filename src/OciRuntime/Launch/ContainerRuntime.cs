@@ -13,11 +13,13 @@ namespace CriOci.OciRuntime.Launch;
 public sealed record RuntimeOptions(string RuntimeExecutable, string StateRoot);
 
 /// <summary>The daemon's in-process OCI runtime (see <see cref="IContainerRuntime"/>).</summary>
-public sealed class ContainerRuntime : IContainerRuntime
+public sealed class ContainerRuntime : IContainerRuntime, IDisposable
 {
     private static readonly TimeSpan ExitPollInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MonitorExitGrace = TimeSpan.FromSeconds(2);
     private readonly RuntimeOptions _options;
+    private StandbyMonitor? _standby;
+    private int _standbyStarting;
 
     public ContainerRuntime(RuntimeOptions options)
     {
@@ -31,46 +33,39 @@ public sealed class ContainerRuntime : IContainerRuntime
     public async Task<int> CreateAsync(string id, string bundle, string? logPath, MonitorIo io, CancellationToken cancellationToken)
     {
         ContainerId.Validate(id);
-        var (syncRead, syncWrite) = CreatePipe();
+        var arguments = new List<string>
+        {
+            "--detached", "--root", _options.StateRoot, "--id", id, "--bundle", bundle,
+            "--sync-fd", StandbyMonitor.SyncFd.ToString(CultureInfo.InvariantCulture),
+        };
+        if (logPath is not null)
+        {
+            arguments.AddRange(["--log", logPath]);
+        }
+        if (io.Stdin)
+        {
+            arguments.Add("--stdin");
+        }
+        if (io.StdinOnce)
+        {
+            arguments.Add("--stdin-once");
+        }
+        int syncRead;
+        using (var monitor = TakeStandby(arguments))
+        {
+            syncRead = monitor.TakeSyncRead();
+        }
+        string? report;
         try
         {
-            var args = new List<string>
-            {
-                _options.RuntimeExecutable, "monitor", "--detached", "--root", _options.StateRoot, "--id", id,
-                "--bundle", bundle, "--sync-fd", "3",
-            };
-            if (logPath is not null)
-            {
-                args.AddRange(["--log", logPath]);
-            }
-            if (io.Stdin)
-            {
-                args.Add("--stdin");
-            }
-            if (io.StdinOnce)
-            {
-                args.Add("--stdin-once");
-            }
-            var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
-            try
-            {
-                // Straight into its own session, so signals to the daemon's process group or
-                // terminal never reach it; the daemon stays its parent and reaps it.
-                var monitor = ProcessSpawner.Spawn(new SpawnRequest(_options.RuntimeExecutable, args,
-                    ["PATH=" + SpecDefaults.DefaultPath], [devNull, devNull, devNull, syncWrite], NewSession: true));
-                MonitorReaper.Adopt(monitor);
-            }
-            finally
-            {
-                LibC.close(devNull);
-            }
+            // End of file once the monitor has reported (it closes the pipe) or died.
+            report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: -1, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            LibC.close(syncWrite);
+            // The next create's monitor starts now, between creates, not on its critical path.
+            StartStandbyInBackground();
         }
-        // End of file once the monitor has reported (it closes the pipe) or died.
-        var report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: -1, cancellationToken).ConfigureAwait(false);
 
         if (SyncPipe.TryParseReadyPid(report, out var pid))
         {
@@ -359,6 +354,61 @@ public sealed class ContainerRuntime : IContainerRuntime
         ContainerId.Validate(id);
         return new StateDirectory(_options.StateRoot, id);
     }
+
+    /// <summary>
+    /// The monitor on standby with the request sent, or, when there is none (the first create,
+    /// or concurrent ones) or it has died, one started now.
+    /// </summary>
+    private StandbyMonitor TakeStandby(IReadOnlyList<string> arguments)
+    {
+        if (Interlocked.Exchange(ref _standby, null) is { } standby)
+        {
+            if (standby.TrySend(arguments))
+            {
+                return standby;
+            }
+            standby.Dispose();
+        }
+        var monitor = StandbyMonitor.Start(_options.RuntimeExecutable, _options.StateRoot);
+        if (!monitor.TrySend(arguments))
+        {
+            monitor.Dispose();
+            throw new UnavailableException($"create container: the monitor (pid {monitor.Pid}) exited before it was given the container");
+        }
+        return monitor;
+    }
+
+    /// <summary>At most one monitor waits on standby, however many creates run at once.</summary>
+    private void StartStandbyInBackground()
+    {
+        if (Volatile.Read(ref _standby) is not null || Interlocked.Exchange(ref _standbyStarting, 1) == 1)
+        {
+            return;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var started = StandbyMonitor.Start(_options.RuntimeExecutable, _options.StateRoot);
+                Interlocked.Exchange(ref _standby, started)?.Dispose();
+            }
+            catch (SyscallException)
+            {
+                // No standby this time: the next create starts its monitor itself, and reports
+                // the failure if it persists.
+            }
+            finally
+            {
+                Volatile.Write(ref _standbyStarting, 0);
+            }
+        });
+    }
+
+    /// <summary>Drops the monitor on standby, which then exits; containers and their monitors are untouched.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _standby, null)?.Dispose();
+
+    /// <summary>The pid of the monitor on standby, if one is ready (tests).</summary>
+    internal int? StandbyMonitorPid => Volatile.Read(ref _standby)?.Pid;
 
     internal static (int Read, int Write) CreatePipe()
     {

@@ -29,6 +29,36 @@ internal sealed class RecordDirectory<TRecord, TConfig>(string root, string reco
     public void SaveRecord(string id, TRecord record) =>
         AtomicFile.WriteAllBytes(Path.Combine(PathOf(id), recordFileName), JsonSerializer.SerializeToUtf8Bytes(record, recordType));
 
+    /// <summary>
+    /// <see cref="Save"/> for a caller with slower work to overlap with the disk's: the config is
+    /// renamed into place and the record's bytes are fsynced now, and the record, which says the
+    /// object exists, appears only when the caller commits the returned file (one rename and one
+    /// directory fsync, which makes the config's rename durable too). Disposed uncommitted, it
+    /// leaves a directory without a record: incomplete, as <see cref="LoadAll"/> reports it.
+    /// </summary>
+    public StagedFile StageSave(string id, TRecord record, TConfig config)
+    {
+        var directory = PathOf(id);
+        Directory.CreateDirectory(directory);
+        using (var staged = StagedFile.Stage(Path.Combine(directory, "config.pb"), config.ToByteArray()))
+        {
+            staged.Commit(syncDirectory: false);
+        }
+        return StagedFile.Stage(Path.Combine(directory, recordFileName), JsonSerializer.SerializeToUtf8Bytes(record, recordType));
+    }
+
+    /// <summary>
+    /// <see cref="SaveRecord"/> without the directory fsync: the new record replaces the old
+    /// atomically for every reader and for a daemon killed at any moment, but a power loss may
+    /// bring the old one back. Only for updates that a reboot makes moot anyway (a container's
+    /// start time: the reboot has ended it).
+    /// </summary>
+    public void ReplaceRecordUntilReboot(string id, TRecord record)
+    {
+        using var staged = StagedFile.Stage(Path.Combine(PathOf(id), recordFileName), JsonSerializer.SerializeToUtf8Bytes(record, recordType));
+        staged.Commit(syncDirectory: false);
+    }
+
     /// <summary>Every complete (record and config present) object on disk; incomplete ones are returned separately for clean-up.</summary>
     public (List<(TRecord Record, TConfig Config)> Complete, List<string> Incomplete) LoadAll()
     {

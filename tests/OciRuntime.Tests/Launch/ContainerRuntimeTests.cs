@@ -47,6 +47,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         {
             // Give a monitor that is still writing exit.json time to finish before deleting.
             await Task.Delay(200);
+            _runtime.Dispose();
             _bundle.Dispose();
         }
     }

@@ -35,6 +35,7 @@ public sealed class InteractiveExecTests : IAsyncLifetime
     {
         await _runtime.DeleteAsync(_id, CancellationToken.None);
         await Task.Delay(100); // the monitor writes exit.json as the directory goes
+        _runtime.Dispose();
         _bundle.Dispose();
     }
 

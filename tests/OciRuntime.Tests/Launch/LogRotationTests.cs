@@ -28,6 +28,7 @@ public sealed class LogRotationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _runtime.DeleteAsync(_id, CancellationToken.None);
+        _runtime.Dispose();
         _bundle.Dispose();
     }
 

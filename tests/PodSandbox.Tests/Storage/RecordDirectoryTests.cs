@@ -76,6 +76,66 @@ public sealed class RecordDirectoryTests : IDisposable
         Assert.Equal(["config.pb", "sandbox.json"], Directory.GetFiles(_store.PathOf("p1")).Select(Path.GetFileName).Order());
     }
 
+    [Fact]
+    public void StageSave_BeforeCommit_IsIncompleteAndHidesTheRecord()
+    {
+        using var staged = _store.StageSave("p1", Record("p1"), Config("one"));
+
+        var (complete, incomplete) = _store.LoadAll();
+
+        Assert.Empty(complete);
+        Assert.Equal(["p1"], incomplete);
+        Assert.False(File.Exists(Path.Combine(_store.PathOf("p1"), "sandbox.json")));
+    }
+
+    [Fact]
+    public void StageSave_Committed_LoadsLikeSave()
+    {
+        using (var staged = _store.StageSave("p1", Record("p1"), Config("one")))
+        {
+            staged.Commit();
+        }
+
+        var (complete, incomplete) = _store.LoadAll();
+
+        Assert.Empty(incomplete);
+        var one = Assert.Single(complete);
+        Assert.Equal(Record("p1"), one.Record);
+        Assert.Equal(Config("one"), one.Config);
+        Assert.Equal(["config.pb", "sandbox.json"], Directory.GetFiles(_store.PathOf("p1")).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void StageSave_DisposedUncommitted_LeavesNoTemporaryAndNoRecord()
+    {
+        _store.StageSave("p1", Record("p1"), Config("one")).Dispose();
+
+        Assert.Equal(["config.pb"], Directory.GetFiles(_store.PathOf("p1")).Select(Path.GetFileName));
+        Assert.Equal(["p1"], _store.LoadAll().Incomplete);
+    }
+
+    [Fact]
+    public void StageSave_CommitTwice_Throws()
+    {
+        var staged = _store.StageSave("p1", Record("p1"), Config("one"));
+        staged.Commit();
+
+        Assert.Throws<ObjectDisposedException>(() => staged.Commit());
+    }
+
+    [Fact]
+    public void ReplaceRecordUntilReboot_Existing_ReplacesOnlyTheRecord()
+    {
+        _store.Save("p1", Record("p1"), Config("one"));
+
+        _store.ReplaceRecordUntilReboot("p1", Record("p1") with { Ready = false });
+
+        var (complete, _) = _store.LoadAll();
+        Assert.False(Assert.Single(complete).Record.Ready);
+        Assert.Equal(Config("one"), complete[0].Config);
+        Assert.Equal(["config.pb", "sandbox.json"], Directory.GetFiles(_store.PathOf("p1")).Select(Path.GetFileName).Order());
+    }
+
     public static TheoryData<string, bool, bool, string?> IncompleteCases => new()
     {
         { "empty directory", false, false, null },

@@ -123,7 +123,13 @@ public static class HostInspection
         }
     }
 
-    /// <summary>Command lines of live processes (other than <paramref name="exceptPid"/>) whose arguments mention <paramref name="text"/>.</summary>
+    /// <summary>
+    /// Command lines of live processes (other than <paramref name="exceptPid"/>) whose arguments
+    /// mention <paramref name="text"/>. When <paramref name="exceptPid"/> is a daemon, the monitor
+    /// it keeps on standby for its next create (`crioci-runtime monitor ... --request-fd`, its
+    /// child; OciRuntime Launch.StandbyMonitor) is the daemon's, not a pod's, and is skipped too;
+    /// one whose daemon is gone is no longer its child and is listed.
+    /// </summary>
     public static IReadOnlyList<string> ProcessesMentioning(string text, int exceptPid = 0)
     {
         var found = new List<string>();
@@ -137,8 +143,12 @@ public static class HostInspection
             {
                 var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
                 var state = File.ReadAllText(Path.Combine(directory, "stat"));
-                var zombie = state[(state.LastIndexOf(')') + 2)..].StartsWith('Z');
-                if (commandLine.Contains(text, StringComparison.Ordinal) && !zombie)
+                // proc(5) stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+                var fields = state[(state.LastIndexOf(')') + 2)..].Split(' ');
+                var zombie = fields[0] == "Z";
+                var standbyOfExcepted = exceptPid != 0 && fields[1] == exceptPid.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    && commandLine.Contains(" monitor ", StringComparison.Ordinal) && commandLine.Contains(" --request-fd ", StringComparison.Ordinal);
+                if (commandLine.Contains(text, StringComparison.Ordinal) && !zombie && !standbyOfExcepted)
                 {
                     found.Add($"{pid}: {commandLine}");
                 }
