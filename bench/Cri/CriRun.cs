@@ -13,6 +13,7 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
     private readonly List<string> _notes = [];
     private readonly List<PeerCleanup> _cleanups = [];
     private readonly Dictionary<string, MemoryUse> _idle = [];
+    private readonly Dictionary<string, (int Count, MemoryUse Memory)> _idleHelpers = [];
 
     public void Add(CriPeer peer, string image)
     {
@@ -47,8 +48,12 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
             {
                 await peer.Peer.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = peer.Image } },
                     deadline: DateTime.UtcNow.AddMinutes(5), cancellationToken: cancellationToken);
-                var idle = ProcessTable.Memory(peer.Peer.DaemonPid);
+                // A daemon's idle footprint includes what it keeps running with no pod (CriOci's
+                // standby monitor): charged here, it is not charged to the pods below.
+                var idleHelpers = peer.Peer.HelperPids();
+                var idle = ProcessTable.Memory([peer.Peer.DaemonPid, .. idleHelpers]);
                 _idle[peer.Peer.Name] = idle;
+                _idleHelpers[peer.Peer.Name] = (idleHelpers.Count, ProcessTable.Memory(idleHelpers));
                 Record(CriMeasure.IdleRss, peer, idle.RssKiB / 1024.0);
                 Record(CriMeasure.IdlePss, peer, idle.PssKiB / 1024.0);
             });
@@ -178,8 +183,9 @@ public sealed class CriRun(CriBenchmarkOptions options, string logDirectory) : I
         Record(CriMeasure.LoadedPss, peer, loaded.PssKiB / 1024.0);
         Record(CriMeasure.PerPodRss, peer, (loaded.RssKiB - idle.RssKiB) / 1024.0 / pods);
         Record(CriMeasure.PerPodPss, peer, (loaded.PssKiB - idle.PssKiB) / 1024.0 / pods);
-        Record(CriMeasure.HelperRssPerPod, peer, helperMemory.RssKiB / 1024.0 / pods);
-        Record(CriMeasure.HelpersPerPod, peer, helpers.Count / pods);
+        var idleHelpers = _idleHelpers[peer.Peer.Name];
+        Record(CriMeasure.HelperRssPerPod, peer, (helperMemory.RssKiB - idleHelpers.Memory.RssKiB) / 1024.0 / pods);
+        Record(CriMeasure.HelpersPerPod, peer, (helpers.Count - idleHelpers.Count) / pods);
     }
 
     /// <summary>Warm-up runs then samples, peers taking turns.</summary>
