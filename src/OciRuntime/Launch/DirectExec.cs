@@ -90,25 +90,8 @@ public static unsafe class DirectExec
                 }
             }
             var pid = 0;
-            Exception? failure = null;
-            var thread = new Thread(() =>
-            {
-                try
-                {
-                    pid = SpawnInContainer(process, namespaceFds, cgroupFds, seccomp, stdio, held, lastCap);
-                }
-                catch (Exception exception)
-                {
-                    failure = exception;
-                }
-            }, maxStackSize: 256 * 1024)
-            {
-                IsBackground = true,
-                Name = "crioci-exec",
-            };
-            thread.Start();
-            thread.Join();
-            return failure is null ? pid : throw failure;
+            ThrowawayThread.Run(() => pid = SpawnInContainer(process, namespaceFds, cgroupFds, seccomp, stdio, held, lastCap));
+            return pid;
         }
         finally
         {
