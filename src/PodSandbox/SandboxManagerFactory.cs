@@ -32,9 +32,9 @@ public static class SandboxManagerFactory
     public static ISandboxManager Create(SandboxManagerOptions options, ILoggerFactory loggerFactory)
     {
         var mounter = new Mounter();
-        var runtime = Handlers.RuntimeHandlerSet.Create(options.RuntimeHandlers,
-            new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot)),
-            options.RuntimeExecutable, options.StateDirectory);
+        var embedded = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot));
+        embedded.PrepareStandby();
+        var runtime = Handlers.RuntimeHandlerSet.Create(options.RuntimeHandlers, embedded, options.RuntimeExecutable, options.StateDirectory);
         var logger = loggerFactory.CreateLogger<SandboxManager>();
         var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
         options = options with { PodCgroupHierarchy = options.PodCgroupHierarchy ?? OciRuntime.Cgroups.CgroupHierarchy.Detect() };

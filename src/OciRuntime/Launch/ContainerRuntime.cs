@@ -378,6 +378,13 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
         return monitor;
     }
 
+    /// <summary>
+    /// Puts a monitor on standby now rather than at the first create, for a daemon: its footprint
+    /// is then the same before and after the first container, and the first create is as fast as
+    /// the others.
+    /// </summary>
+    public void PrepareStandby() => StartStandbyInBackground();
+
     /// <summary>At most one monitor waits on standby, however many creates run at once.</summary>
     private void StartStandbyInBackground()
     {
