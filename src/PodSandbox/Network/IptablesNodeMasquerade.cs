@@ -11,13 +11,22 @@ namespace CriOci.PodSandbox.Network;
 /// its rule and adds no copy. Rules stay when the daemon stops: pods outlive it. A rule of a
 /// subnet kubelet has since replaced stays too, for the pods still on it.
 /// </summary>
-internal sealed class IptablesNodeMasquerade : INodeMasquerade
+/// <remarks>
+/// A subnet checked less than <see cref="DefaultRecheckInterval"/> ago is not checked again: an
+/// ADD costs no iptables run. Later it is, because a firewall reload (firewalld, a flush of the
+/// nat table) removes the rule behind the daemon's back; the next pod puts it back.
+/// </remarks>
+internal sealed class IptablesNodeMasquerade(
+    IReadOnlyList<string>? searchDirectories = null, TimeSpan? recheckInterval = null, TimeProvider? time = null) : INodeMasquerade
 {
-    /// <summary>Where iptables lives on Debian and most distributions, looked in first: a daemon under a supervisor may have no sbin in PATH.</summary>
-    private static readonly string[] SearchDirectories = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/bin"];
+    public static readonly TimeSpan DefaultRecheckInterval = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where iptables lives on Debian and most distributions, looked in first: a daemon under a supervisor may have no sbin in PATH.</summary>
+    private readonly IReadOnlyList<string> _searchDirectories = searchDirectories ?? ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/bin"];
+    private readonly TimeSpan _recheckInterval = recheckInterval ?? DefaultRecheckInterval;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _checkedAt = new(StringComparer.Ordinal);
 
     public async Task EnsureAsync(IReadOnlyList<string> subnets, CancellationToken cancellationToken)
     {
@@ -27,7 +36,8 @@ internal sealed class IptablesNodeMasquerade : INodeMasquerade
         {
             foreach (var subnet in subnets)
             {
-                if (_ensured.Contains(subnet))
+                var now = _time.GetTimestamp();
+                if (_checkedAt.TryGetValue(subnet, out var checkedAt) && _time.GetElapsedTime(checkedAt, now) < _recheckInterval)
                 {
                     continue;
                 }
@@ -43,7 +53,7 @@ internal sealed class IptablesNodeMasquerade : INodeMasquerade
                             $"default pod network: cannot install the masquerade rule for {subnet} ({command} exit status {append.ExitCode}): {append.Errors.Trim()}");
                     }
                 }
-                _ensured.Add(subnet);
+                _checkedAt[subnet] = now;
             }
         }
         finally
@@ -69,9 +79,9 @@ internal sealed class IptablesNodeMasquerade : INodeMasquerade
     private static bool IsIPv6(string subnet) =>
         IPNetwork.Parse(subnet).BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
 
-    private static async Task<(int ExitCode, string Errors)> RunAsync(string command, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task<(int ExitCode, string Errors)> RunAsync(string command, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var executable = SearchDirectories.Select(d => Path.Combine(d, command)).FirstOrDefault(File.Exists)
+        var executable = _searchDirectories.Select(d => Path.Combine(d, command)).FirstOrDefault(File.Exists)
             ?? throw new UnavailableException($"default pod network: {command} is needed for its masquerade rule and is not installed");
         var start = new ProcessStartInfo(executable)
         {
