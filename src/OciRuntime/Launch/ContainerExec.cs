@@ -290,8 +290,8 @@ public static class ContainerExec
         return new ExecResult(exitTask.Result, output[0], output[1]);
     }
 
-
-    private static bool SameNamespace(string a, string b)
+    /// <summary>Whether two /proc/.../ns links name the same namespace; false when either is gone.</summary>
+    internal static bool SameNamespace(string a, string b)
     {
         try
         {

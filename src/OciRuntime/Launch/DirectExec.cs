@@ -127,16 +127,11 @@ public static unsafe class DirectExec
             Hard = r.Hard,
         }).ToArray();
         var groups = (process.User.AdditionalGids ?? []).ToArray();
-        List<int> childFds = [stdio.Stdin, stdio.Stdout, stdio.Stderr];
-        var staged = new int[childFds.Count];
+        StagedDescriptors? staged = null;
         var (reportRead, reportWrite) = ContainerRuntime.CreatePipe();
         try
         {
-            // Above the target range, so no dup2 in the child overwrites a source not copied yet.
-            for (var i = 0; i < childFds.Count; i++)
-            {
-                staged[i] = Errno.Check(LibC.fcntl(childFds[i], LibC.F_DUPFD_CLOEXEC, 64), "fcntl F_DUPFD_CLOEXEC", $"fd {childFds[i]}");
-            }
+            staged = StagedDescriptors.Stage([stdio.Stdin, stdio.Stdout, stdio.Stderr]);
             var cgroups = cgroupFds.ToArray();
             var filter = seccomp?.Program ?? [];
             using var argv = new NativeStringArray(process.Args ?? []);
@@ -144,7 +139,7 @@ public static unsafe class DirectExec
             var path = NativeString.Allocate(executable);
             try
             {
-                fixed (int* fds = staged)
+                fixed (int* fds = staged.Fds)
                 fixed (int* cgroupFdArray = cgroups)
                 fixed (LibC.ExecSpawnRlimit* rlimitArray = rlimits)
                 fixed (uint* groupArray = groups)
@@ -156,7 +151,7 @@ public static unsafe class DirectExec
                         Argv = argv.Pointer,
                         Envp = envp.Pointer,
                         Fds = fds,
-                        FdCount = staged.Length,
+                        FdCount = staged.Fds.Length,
                         ReportFd = reportWrite,
                         CgroupFds = cgroupFdArray,
                         CgroupFdCount = cgroups.Length,
@@ -198,13 +193,7 @@ public static unsafe class DirectExec
         }
         finally
         {
-            foreach (var fd in staged)
-            {
-                if (fd > 0)
-                {
-                    LibC.close(fd);
-                }
-            }
+            staged?.Dispose();
             LibC.close(reportRead);
             if (reportWrite >= 0)
             {
@@ -241,15 +230,6 @@ public static unsafe class DirectExec
             : new InitException($"{step}: {Errno.Describe(report.Error)}");
     }
 
-    private static bool SameNamespace(int initPid, string name)
-    {
-        try
-        {
-            return new FileInfo($"/proc/{initPid}/ns/{name}").LinkTarget == new FileInfo($"/proc/self/ns/{name}").LinkTarget;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private static bool SameNamespace(int initPid, string name) =>
+        ContainerExec.SameNamespace($"/proc/{initPid}/ns/{name}", $"/proc/self/ns/{name}");
 }

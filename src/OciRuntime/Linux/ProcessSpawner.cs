@@ -144,18 +144,13 @@ public static unsafe class ProcessSpawner
         LibC.posix_spawn_file_actions_init(fileActions);
         LibC.posix_spawnattr_init(attributes);
 
-        // Move every source descriptor out of the 0..N range first, so that dup2 onto a low
-        // number never clobbers a source not copied yet, and so each target loses FD_CLOEXEC.
-        var staged = new int[request.ChildFds.Count];
+        StagedDescriptors? staged = null;
         try
         {
-            for (var i = 0; i < request.ChildFds.Count; i++)
+            staged = StagedDescriptors.Stage(request.ChildFds);
+            for (var i = 0; i < staged.Fds.Length; i++)
             {
-                staged[i] = Errno.Check(LibC.fcntl(request.ChildFds[i], LibC.F_DUPFD_CLOEXEC, 64), "fcntl F_DUPFD_CLOEXEC", $"fd {request.ChildFds[i]}");
-            }
-            for (var i = 0; i < staged.Length; i++)
-            {
-                CheckSpawn(LibC.posix_spawn_file_actions_adddup2(fileActions, staged[i], i), "posix_spawn_file_actions_adddup2");
+                CheckSpawn(LibC.posix_spawn_file_actions_adddup2(fileActions, staged.Fds[i], i), "posix_spawn_file_actions_adddup2");
             }
             // The .NET runtime ignores SIGPIPE and blocks some signals; a container process must
             // start with default dispositions and an empty mask.
@@ -188,13 +183,7 @@ public static unsafe class ProcessSpawner
         }
         finally
         {
-            foreach (var fd in staged)
-            {
-                if (fd > 0)
-                {
-                    LibC.close(fd);
-                }
-            }
+            staged?.Dispose();
             LibC.posix_spawn_file_actions_destroy(fileActions);
             LibC.posix_spawnattr_destroy(attributes);
         }

@@ -70,8 +70,7 @@ public static unsafe class UserNamespaceSpawn
         var userNsFd = -1;
         var release = stackalloc int[2] { -1, -1 };
         var report = stackalloc int[2] { -1, -1 };
-        var staged = new int[request.ChildFds.Count];
-        Array.Fill(staged, -1);
+        StagedDescriptors? staged = null;
         var handedOver = false;
         try
         {
@@ -81,18 +80,14 @@ public static unsafe class UserNamespaceSpawn
             }
             Errno.Check(LibC.pipe2(release, LibC.O_CLOEXEC), "pipe2", "user namespace release");
             Errno.Check(LibC.pipe2(report, LibC.O_CLOEXEC), "pipe2", "user namespace report");
-            // Above the target range, so the child's dup2 onto 0..N never overwrites a source.
-            for (var i = 0; i < staged.Length; i++)
-            {
-                staged[i] = Errno.Check(LibC.fcntl(request.ChildFds[i], LibC.F_DUPFD_CLOEXEC, 64), "fcntl F_DUPFD_CLOEXEC", $"fd {request.ChildFds[i]}");
-            }
+            staged = StagedDescriptors.Stage(request.ChildFds);
             using var argv = new NativeStringArray(request.Arguments);
             using var envp = new NativeStringArray(request.Environment);
             using var readOnly = request.ReadOnlyExecutable ? new ReadOnlyExecutable(request.ExecutablePath) : null;
             var path = NativeString.Allocate(readOnly?.Path ?? request.ExecutablePath);
             try
             {
-                fixed (int* fds = staged)
+                fixed (int* fds = staged.Fds)
                 {
                     var native = new LibC.UserNamespaceSpawnRequest
                     {
@@ -100,7 +95,7 @@ public static unsafe class UserNamespaceSpawn
                         Argv = argv.Pointer,
                         Envp = envp.Pointer,
                         Fds = fds,
-                        FdCount = staged.Length,
+                        FdCount = staged.Fds.Length,
                         CloneFlags = cloneFlags,
                         UnshareFlags = unshareFlags,
                         UserNamespaceFd = userNsFd,
@@ -126,10 +121,7 @@ public static unsafe class UserNamespaceSpawn
         finally
         {
             // The child has its own copies; the parent keeps only its ends of the two pipes.
-            foreach (var fd in staged)
-            {
-                CloseIfOpen(fd);
-            }
+            staged?.Dispose();
             CloseIfOpen(userNsFd);
             CloseIfOpen(release[0]);
             CloseIfOpen(report[1]);
