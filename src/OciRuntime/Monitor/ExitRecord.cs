@@ -6,13 +6,15 @@ using CriOci.OciRuntime.State;
 namespace CriOci.OciRuntime.Monitor;
 
 /// <summary>
-/// exit.json as the monitor writes it: byte for byte what <see cref="StateDirectory.WriteExit"/>
-/// writes (System.Text.Json, camelCase, indented), without the serializer, which is most of a
-/// small executable's size.
+/// exit.json's one writer, for the monitor and for <see cref="StateDirectory.WriteExit"/>: the
+/// text System.Text.Json's serializer writes (camelCase, indented) without the serializer, which
+/// is most of a small executable's size. The time is always written in UTC ("+00:00"): for a
+/// <see cref="ContainerExitFile.FinishedAt"/> with another offset the serializer would keep that
+/// offset, and both name the same instant, so either reads back equal.
 /// </summary>
 internal static unsafe class ExitRecord
 {
-    /// <summary>The JSON text, as the serializer would write it for a <see cref="ContainerExitFile.FinishedAt"/> in UTC (the monitor's clock).</summary>
+    /// <summary>The JSON text; byte for byte the serializer's for a <see cref="ContainerExitFile.FinishedAt"/> in UTC.</summary>
     public static byte[] Serialize(ContainerExitFile exit) => Serialize(exit.ExitCode, exit.Signal, exit.FinishedAt, exit.OomKilled);
 
     /// <summary>

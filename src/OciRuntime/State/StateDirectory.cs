@@ -26,7 +26,8 @@ public sealed class StateDirectory(string root, string id)
 
     public void WriteState(ContainerStateFile state) => AtomicFile.ReplaceVolatile(StateFile, StateJson.Write(state));
 
-    public void WriteExit(ContainerExitFile exit) => AtomicFile.ReplaceVolatile(ExitFile, StateJson.Write(exit));
+    /// <summary>An exit recorded by the runtime itself (its monitor lost): the same bytes the monitor writes.</summary>
+    public void WriteExit(ContainerExitFile exit) => AtomicFile.ReplaceVolatile(ExitFile, Monitor.ExitRecord.Serialize(exit));
 
     private static T? Read<T>(string path, Func<byte[], T?> parse) where T : class
     {

@@ -4,10 +4,11 @@ using System.Text.Json;
 namespace CriOci.OciRuntime.State;
 
 /// <summary>
-/// state.json and exit.json, read and written by hand with Utf8JsonReader/Utf8JsonWriter: the
-/// same text System.Text.Json's serializer writes for <see cref="ContainerStateFile"/> and
+/// state.json read and written, and exit.json read, by hand with Utf8JsonReader/Utf8JsonWriter:
+/// the same text System.Text.Json's serializer writes for <see cref="ContainerStateFile"/> and
 /// <see cref="ContainerExitFile"/> (camelCase, indented, nulls left out), so files written by
-/// either still read. The serializer builds its metadata for a type on first use, about half a
+/// either still read. exit.json has one writer, <see cref="Monitor.ExitRecord"/>, which the
+/// monitor uses too. The serializer builds its metadata for a type on first use, about half a
 /// millisecond in every create, start and delete, each a process of its own.
 /// </summary>
 public static class StateJson
@@ -40,21 +41,6 @@ public static class StateJson
             {
                 writer.WriteString("cgroupPath"u8, cgroupPath);
             }
-            writer.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    public static byte[] Write(ContainerExitFile exit)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer, Indented))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("exitCode"u8, exit.ExitCode);
-            writer.WriteNumber("signal"u8, exit.Signal);
-            writer.WriteString("finishedAt"u8, exit.FinishedAt);
-            writer.WriteBoolean("oomKilled"u8, exit.OomKilled);
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

@@ -7,7 +7,8 @@ namespace CriOci.OciRuntime.Tests.State;
 
 /// <summary>
 /// The hand-written state.json/exit.json form against System.Text.Json's serializer, which wrote
-/// these files before: the same bytes out, and each reads what the other wrote.
+/// these files before: the same bytes out, and each reads what the other wrote. exit.json's
+/// writer, ExitRecord, has its own tests (ExitRecordTests).
 /// </summary>
 public sealed class StateJsonTests
 {
@@ -58,19 +59,12 @@ public sealed class StateJsonTests
 
     [Theory]
     [MemberData(nameof(Exits))]
-    public void WriteExit_SameBytesAsTheSerializer(ContainerExitFile exit)
+    public void ReadExit_WhatTheSerializerWrote_EqualsTheOriginal(ContainerExitFile exit)
     {
-        var expected = JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile);
+        var read = StateJson.ReadExit(JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile));
 
-        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(StateJson.Write(exit)));
-    }
-
-    [Theory]
-    [MemberData(nameof(Exits))]
-    public void ReadExit_RoundTripsBothWays(ContainerExitFile exit)
-    {
-        Assert.Equal(exit, StateJson.ReadExit(JsonSerializer.SerializeToUtf8Bytes(exit, OciJsonContext.Default.ContainerExitFile)));
-        Assert.Equal(exit, JsonSerializer.Deserialize(StateJson.Write(exit), OciJsonContext.Default.ContainerExitFile));
+        Assert.Equal(exit, read);
+        Assert.Equal(exit.FinishedAt.Offset, read!.FinishedAt.Offset);
     }
 
     [Fact]
@@ -85,16 +79,6 @@ public sealed class StateJsonTests
         Assert.Equal(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), read.Created);
         Assert.Null(read.Annotations);
         Assert.Null(read.CgroupPath);
-    }
-
-    [Fact]
-    public void ReadExit_ByteForByteWhatTheMonitorWrites()
-    {
-        var finishedAt = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero).AddTicks(4321);
-
-        var read = StateJson.ReadExit(OciRuntime.Monitor.ExitRecord.Serialize(3, 15, finishedAt, oomKilled: true));
-
-        Assert.Equal(new ContainerExitFile(3, 15, finishedAt, true), read);
     }
 
     [Theory]
