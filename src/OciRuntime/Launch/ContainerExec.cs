@@ -24,15 +24,15 @@ public static class ContainerExec
         ("pid", LibC.CLONE_NEWPID),
     ];
 
-    internal static async Task<ExecResult> RunAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
-        ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task<ExecResult> RunAsync(string runtimeExecutable, ExecSeccompCache seccompPrograms, StateDirectory directory,
+        RuntimeContainerState? state, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRunning(directory.Id, state);
         var stateFile = directory.ReadState();
         var containerLinux = ReadContainerLinux(stateFile?.Bundle);
         if (DirectExec.CanRun(process, containerLinux, state.Pid))
         {
-            var direct = SpawnDirect(directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp);
+            var direct = SpawnDirect(seccompPrograms, directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp);
             return await CollectAsync(direct, directory.Id, timeout, cancellationToken).ConfigureAwait(false);
         }
         var processFile = WriteProcessFile(directory, process);
@@ -96,15 +96,17 @@ public static class ContainerExec
             return (pid, syncRead);
         });
 
-    private static SpawnedExec SpawnDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp) =>
-        WithOutputPipes(stdio => (StartDirect(directory, process, initPid, cgroupPath, seccomp, stdio), -1));
+    private static SpawnedExec SpawnDirect(ExecSeccompCache seccompPrograms, StateDirectory directory, ProcessSpec process, int initPid,
+        string? cgroupPath, SeccompSpec? seccomp) =>
+        WithOutputPipes(stdio => (StartDirect(seccompPrograms, directory, process, initPid, cgroupPath, seccomp, stdio), -1));
 
     /// <summary><see cref="DirectExec.Start"/> with the container's seccomp program; a failure is the container's: it cannot run the command.</summary>
-    internal static int StartDirect(StateDirectory directory, ProcessSpec process, int initPid, string? cgroupPath, SeccompSpec? seccomp, InitStdio stdio)
+    internal static int StartDirect(ExecSeccompCache seccompPrograms, StateDirectory directory, ProcessSpec process, int initPid,
+        string? cgroupPath, SeccompSpec? seccomp, InitStdio stdio)
     {
         try
         {
-            return DirectExec.Start(process, initPid, cgroupPath, ExecSeccompProgram.ForContainer(directory, seccomp), stdio);
+            return DirectExec.Start(process, initPid, cgroupPath, seccompPrograms.Get(directory, initPid, seccomp), stdio);
         }
         catch (Exception exception) when (exception is InitException or SyscallException or ArgumentException or DllNotFoundException
             or Core.InvalidArgumentException or Core.FailedPreconditionException)

@@ -18,6 +18,7 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     private static readonly TimeSpan ExitPollInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MonitorExitGrace = TimeSpan.FromSeconds(2);
     private readonly RuntimeOptions _options;
+    private readonly ExecSeccompCache _execSeccompPrograms = new();
     private StandbyMonitor? _standby;
     private int _standbyStarting;
 
@@ -297,6 +298,7 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
         {
             new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
         }
+        _execSeccompPrograms.Forget(StateOf(id));
         var path = StateOf(id).Path;
         if (Directory.Exists(path))
         {
@@ -341,10 +343,10 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     public string? Bundle(string id) => StateOf(id).ReadState()?.Bundle;
 
     public Task<ExecResult> ExecAsync(string id, ProcessSpec process, TimeSpan timeout, CancellationToken cancellationToken) =>
-        ContainerExec.RunAsync(_options.RuntimeExecutable, StateOf(id), GetState(id), process, timeout, cancellationToken);
+        ContainerExec.RunAsync(_options.RuntimeExecutable, _execSeccompPrograms, StateOf(id), GetState(id), process, timeout, cancellationToken);
 
     public Task<InteractiveProcess> ExecInteractiveAsync(string id, ProcessSpec process, bool stdin, CancellationToken cancellationToken) =>
-        InteractiveExec.StartAsync(_options.RuntimeExecutable, StateOf(id), GetState(id), process, stdin, cancellationToken);
+        InteractiveExec.StartAsync(_options.RuntimeExecutable, _execSeccompPrograms, StateOf(id), GetState(id), process, stdin, cancellationToken);
 
     public Task<AttachConnection> AttachAsync(string id, CancellationToken cancellationToken) =>
         AttachConnection.ConnectAsync(id, GetState(id), StateOf(id).AttachSocketPath, cancellationToken);

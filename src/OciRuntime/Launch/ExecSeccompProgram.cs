@@ -9,7 +9,8 @@ namespace CriOci.OciRuntime.Launch;
 /// instructions) and the seccomp(2) flags, for <see cref="DirectExec"/>. Compiling a profile
 /// with libseccomp costs more than the rest of an exec, and the profile of a container never
 /// changes once it is created, so the program is compiled at its first exec and kept in its
-/// state directory, which goes away with the container.
+/// state directory, which goes away with the container (the command line's `exec` reads it
+/// there), and in the daemon's memory (<see cref="ExecSeccompCache"/>).
 /// </summary>
 public sealed record ExecSeccompProgram(byte[] Program, uint Flags)
 {

@@ -16,8 +16,8 @@ internal static class InteractiveExec
     /// <summary>What ^D types: a terminal's end of input (in canonical mode).</summary>
     private const byte EndOfTransmission = 0x04;
 
-    public static async Task<InteractiveProcess> StartAsync(string runtimeExecutable, StateDirectory directory, RuntimeContainerState? state,
-        ProcessSpec process, bool stdin, CancellationToken cancellationToken)
+    public static async Task<InteractiveProcess> StartAsync(string runtimeExecutable, ExecSeccompCache seccompPrograms, StateDirectory directory,
+        RuntimeContainerState? state, ProcessSpec process, bool stdin, CancellationToken cancellationToken)
     {
         ContainerExec.CheckRunning(directory.Id, state);
         var stateFile = directory.ReadState();
@@ -33,7 +33,7 @@ internal static class InteractiveExec
             try
             {
                 pid = processFile is null
-                    ? ContainerExec.StartDirect(directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp, stdio)
+                    ? ContainerExec.StartDirect(seccompPrograms, directory, process, state.Pid, stateFile?.CgroupPath, containerLinux?.Seccomp, stdio)
                     : ContainerExec.StartProcess(runtimeExecutable, state.Pid, processFile, stateFile?.CgroupPath, stateFile?.Bundle, stdio, out syncRead);
             }
             finally
