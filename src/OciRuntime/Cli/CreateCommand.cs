@@ -16,12 +16,13 @@ internal static class CreateCommand
         var id = args.Required(0, "container ID");
         var bundle = args.Flag("bundle", "b") ?? Directory.GetCurrentDirectory();
         var consoleSocketPath = args.Flag("console-socket");
-        ConsoleSocketOption.Check(ContainerLauncher.LoadSpec(Path.GetFullPath(bundle)).Process?.Terminal == true, detach: true, consoleSocketPath);
+        var spec = ContainerLauncher.LoadSpec(Path.GetFullPath(bundle));
+        ConsoleSocketOption.Check(spec.Process?.Terminal == true, detach: true, consoleSocketPath);
         var consoleSocket = ConsoleSocketOption.Connect(consoleSocketPath);
         ContainerStateFile state;
         try
         {
-            state = ContainerLauncher.Create(root, id, bundle, new InitStdio(0, 1, 2, consoleSocket), self);
+            state = ContainerLauncher.Create(root, id, bundle, spec, new InitStdio(0, 1, 2, consoleSocket), self);
         }
         finally
         {

@@ -13,14 +13,15 @@ internal static class RunCommand
         var bundle = args.Flag("bundle", "b") ?? Directory.GetCurrentDirectory();
         var detach = args.Switch("detach", "d");
         var consoleSocketPath = args.Flag("console-socket");
-        var terminal = ContainerLauncher.LoadSpec(Path.GetFullPath(bundle)).Process?.Terminal == true;
+        var spec = ContainerLauncher.LoadSpec(Path.GetFullPath(bundle));
+        var terminal = spec.Process?.Terminal == true;
         ConsoleSocketOption.Check(terminal, detach, consoleSocketPath);
         using var foreground = terminal && !detach ? ForegroundTerminal.Open() : null;
         var consoleSocket = foreground?.ConsoleSocket ?? ConsoleSocketOption.Connect(consoleSocketPath);
         State.ContainerStateFile state;
         try
         {
-            state = ContainerLauncher.Create(root, id, bundle, new InitStdio(0, 1, 2, consoleSocket), self);
+            state = ContainerLauncher.Create(root, id, bundle, spec, new InitStdio(0, 1, 2, consoleSocket), self);
         }
         finally
         {

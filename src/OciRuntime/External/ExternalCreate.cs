@@ -16,11 +16,11 @@ namespace CriOci.OciRuntime.External;
 /// </summary>
 public static class ExternalCreate
 {
-    public static ContainerStateFile Create(ExternalBinary binary, string stateRoot, string id, string bundle, InitStdio stdio)
+    /// <param name="spec">The bundle's config.json, as the monitor has read it.</param>
+    public static ContainerStateFile Create(ExternalBinary binary, string stateRoot, string id, string bundle, Spec.RuntimeSpec spec, InitStdio stdio)
     {
         ContainerId.Validate(id);
         bundle = Path.GetFullPath(bundle);
-        var spec = ContainerLauncher.LoadSpec(bundle);
         var state = new StateDirectory(stateRoot, id);
         if (state.Exists)
         {

@@ -59,12 +59,12 @@ public static class ContainerLauncher
         ("mount", LibC.CLONE_NEWNS),
     ];
 
+    /// <param name="spec">The bundle's config.json (<see cref="LoadSpec"/>), which every caller reads first for process.terminal.</param>
     /// <param name="monitored">True when the caller is the container's monitor, which stays to reap the init and write exit.json.</param>
-    public static ContainerStateFile Create(string stateRoot, string id, string bundle, InitStdio stdio, string runtimeExecutable, bool monitored = false)
+    public static ContainerStateFile Create(string stateRoot, string id, string bundle, RuntimeSpec spec, InitStdio stdio, string runtimeExecutable, bool monitored = false)
     {
         ContainerId.Validate(id);
         bundle = Path.GetFullPath(bundle);
-        var spec = LoadSpec(bundle);
         // Before anything exists to clean up: a profile or label this host cannot apply.
         Security.HostSecurityModules.CheckSpecOnThisHost(spec);
         var userNamespace = UserNamespaceConfig.FromSpec(spec);

@@ -94,42 +94,41 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     /// <summary>The OCI "start" operation, on the caller's thread (the command line has nothing else to do).</summary>
     public void Start(string id, CancellationToken cancellationToken)
     {
-        var state = StateOf(id);
-        var current = GetState(id) ?? throw new NotFoundException($"container {id} not found");
+        var directory = StateOf(id);
+        var stateFile = directory.ReadState() ?? throw new NotFoundException($"container {id} not found");
+        var current = StateFrom(directory, stateFile);
         if (current.Status != ContainerStatus.Created)
         {
             throw new FailedPreconditionException($"container {id} is {current.Status.ToSpecString()}, not created");
         }
-        var initStartTime = state.ReadState()?.InitStartTime ?? 0;
-        ExecFifoRelease.Release(id, state.ExecFifo, current.Pid, initStartTime, cancellationToken);
-        File.Delete(state.ExecFifo);
-        RunHooksLogged(id, static spec => spec.Hooks?.Poststart, "poststart", "running");
+        ExecFifoRelease.Release(id, directory.ExecFifo, current.Pid, stateFile.InitStartTime, cancellationToken);
+        File.Delete(directory.ExecFifo);
+        RunHooksLogged(stateFile, static hooks => hooks?.Poststart, "poststart", "running");
     }
 
-    /// <summary>poststart and poststop failures are reported on stderr and otherwise ignored, as the spec says.</summary>
-    private void RunHooksLogged(string id, Func<RuntimeSpec, IReadOnlyList<HookSpec>?> select, string phase, string status)
+    /// <summary>
+    /// poststart and poststop failures are reported on stderr and otherwise ignored, as the spec
+    /// says. The hooks come from the bundle's config.json, of which nothing else is read; a
+    /// config.json that is missing or not JSON runs none.
+    /// </summary>
+    private static void RunHooksLogged(ContainerStateFile stateFile, Func<HooksSpec?, IReadOnlyList<HookSpec>?> select, string phase, string status)
     {
-        var stateFile = StateOf(id).ReadState();
-        if (stateFile is null)
-        {
-            return;
-        }
-        RuntimeSpec spec;
+        SpecHooks? spec;
         try
         {
-            spec = ContainerLauncher.LoadSpec(stateFile.Bundle);
+            spec = RuntimeSpecReader.ReadHooks(File.ReadAllBytes(Path.Combine(stateFile.Bundle, "config.json")));
         }
-        catch (CriOciException)
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or FileNotFoundException)
         {
             return;
         }
-        if (select(spec) is not { Count: > 0 } hooks)
+        if (select(spec?.Hooks) is not { Count: > 0 } hooks)
         {
             return;
         }
         try
         {
-            Hooks.HookRunner.Run(hooks, phase, new OciState(SpecDefaults.OciVersion, id, status, stateFile.InitPid, stateFile.Bundle, spec.Annotations));
+            Hooks.HookRunner.Run(hooks, phase, new OciState(SpecDefaults.OciVersion, stateFile.Id, status, stateFile.InitPid, stateFile.Bundle, spec!.Annotations));
         }
         catch (Exception exception) when (exception is Hooks.HookFailedException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -140,11 +139,12 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     public RuntimeContainerState? GetState(string id)
     {
         var directory = StateOf(id);
-        var state = directory.ReadState();
-        if (state is null)
-        {
-            return null;
-        }
+        return directory.ReadState() is { } state ? StateFrom(directory, state) : null;
+    }
+
+    private static RuntimeContainerState StateFrom(StateDirectory directory, ContainerStateFile state)
+    {
+        var id = directory.Id;
         var exit = directory.ReadExit();
         if (exit is not null)
         {
@@ -293,13 +293,17 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
 
     private void DeleteStateDirectory(string id)
     {
-        RunHooksLogged(id, static spec => spec.Hooks?.Poststop, "poststop", "stopped");
-        if (StateOf(id).ReadState()?.CgroupPath is { } cgroupPath)
+        var directory = StateOf(id);
+        if (directory.ReadState() is { } stateFile)
         {
-            new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
+            RunHooksLogged(stateFile, static hooks => hooks?.Poststop, "poststop", "stopped");
+            if (stateFile.CgroupPath is { } cgroupPath)
+            {
+                new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Destroy();
+            }
         }
-        _execSeccompPrograms.Forget(StateOf(id));
-        var path = StateOf(id).Path;
+        _execSeccompPrograms.Forget(directory);
+        var path = directory.Path;
         if (Directory.Exists(path))
         {
             Directory.Delete(path, recursive: true);

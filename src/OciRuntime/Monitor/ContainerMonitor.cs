@@ -113,8 +113,8 @@ public static class ContainerMonitor
             }
             var stateDirectory = new StateDirectory(arguments.StateRoot, arguments.Id);
             var state = arguments.External is { } external
-                ? External.ExternalCreate.Create(external, arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit)
-                : ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, stdio.ForInit, runtimeExecutable, monitored: true);
+                ? External.ExternalCreate.Create(external, arguments.StateRoot, arguments.Id, arguments.Bundle, spec, stdio.ForInit)
+                : ContainerLauncher.Create(arguments.StateRoot, arguments.Id, arguments.Bundle, spec, stdio.ForInit, runtimeExecutable, monitored: true);
             try
             {
                 var inputFd = stdio.TakeOver();

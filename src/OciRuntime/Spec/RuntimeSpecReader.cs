@@ -25,6 +25,13 @@ internal static partial class RuntimeSpecReader
     /// <summary>A process.json as `exec --process` and ExecInit take it.</summary>
     public static ProcessSpec? ReadProcess(ReadOnlySpan<byte> json) => ReadDocument(json, Process);
 
+    /// <summary>
+    /// Only what a hook is run with: config.json's hooks and annotations, every other property
+    /// skipped unread. For `start` and `delete`, whose poststart and poststop hooks come from
+    /// the bundle's config.json but which need nothing else of it.
+    /// </summary>
+    public static SpecHooks? ReadHooks(ReadOnlySpan<byte> json) => ReadDocument(json, HooksAndAnnotations);
+
     private static T? ReadDocument<T>(ReadOnlySpan<byte> json, ValueReader<T?> root)
         where T : class
     {
@@ -76,6 +83,23 @@ internal static partial class RuntimeSpecReader
             OciVersion = ociVersion!, Process = process, Root = root, Hostname = hostname, Domainname = domainname,
             Mounts = mounts, Hooks = hooks, Annotations = annotations, Linux = linux,
         };
+    }
+
+    private static SpecHooks? HooksAndAnnotations(ref Utf8JsonReader reader)
+    {
+        if (!StartObject(ref reader, nameof(Spec.RuntimeSpec)))
+        {
+            return null;
+        }
+        HooksSpec? hooks = null;
+        IReadOnlyDictionary<string, string>? annotations = null;
+        while (NextProperty(ref reader))
+        {
+            if (Is(ref reader, "hooks"u8)) { hooks = Hooks(ref reader); }
+            else if (Is(ref reader, "annotations"u8)) { annotations = StringMap(ref reader); }
+            else { SkipValue(ref reader); }
+        }
+        return new SpecHooks(hooks, annotations);
     }
 
     private static RootSpec? Root(ref Utf8JsonReader reader)

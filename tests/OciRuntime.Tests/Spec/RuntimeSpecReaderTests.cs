@@ -34,6 +34,39 @@ public sealed class RuntimeSpecReaderTests
         Assert.Equal(json, JsonSerializer.Serialize(read, OciJsonContext.Default.ProcessSpec));
     }
 
+    [Fact]
+    public void ReadHooks_SpecWithEveryPropertySet_HasTheHooksAndAnnotationsReadGives()
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(FullyPopulated.Create<RuntimeSpec>(), OciJsonContext.Default.RuntimeSpec);
+        var whole = RuntimeSpecReader.Read(json)!;
+
+        var hooks = RuntimeSpecReader.ReadHooks(json);
+
+        Assert.NotNull(hooks);
+        Assert.Equal(JsonSerializer.Serialize(whole.Hooks, OciJsonContext.Default.HooksSpec), JsonSerializer.Serialize(hooks.Hooks, OciJsonContext.Default.HooksSpec));
+        Assert.Equal(whole.Annotations, hooks.Annotations);
+    }
+
+    [Theory]
+    [InlineData("null", false)]
+    [InlineData("""{"ociVersion":"1.2.0","process":{"args":["sh"]}}""", true)]
+    public void ReadHooks_NoHooks_IsNullOrHasNone(string config, bool isObject)
+    {
+        var hooks = RuntimeSpecReader.ReadHooks(Encoding.UTF8.GetBytes(config));
+
+        Assert.Equal(isObject, hooks is not null);
+        Assert.Null(hooks?.Hooks);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("""{"hooks":{"poststart":[{"args":["x"]}]}}""")]
+    [InlineData("""{"hooks":{"poststart":[{"path":"/bin/true"}]}""")]
+    public void ReadHooks_NotAConfigOrABadHook_ThrowsJsonException(string config)
+    {
+        Assert.ThrowsAny<JsonException>(() => RuntimeSpecReader.ReadHooks(Encoding.UTF8.GetBytes(config)));
+    }
+
     /// <summary>The comparison above means something only if the spec really has every property set.</summary>
     [Fact]
     public void FullyPopulated_LeavesNoPropertyOfAnySpecTypeUnset()
