@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CriOci.Core;
 
 namespace CriOci.PodSandbox.Containers;
@@ -39,48 +38,23 @@ public sealed class AppArmorProfiles(string profilesFile = AppArmorProfiles.Prof
         return mode < 0 ? line.TrimEnd() : line[..mode];
     }
 
+    /// <summary>Longer than any real profile takes to compile; a parser stuck past it is killed.</summary>
+    public static readonly TimeSpan ParserTimeout = TimeSpan.FromMinutes(1);
+
     public async Task LoadAsync(string name, string profileText, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(parser)
-        {
-            ArgumentList = { "-Kr" },
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process process;
+        HostToolResult result;
         try
         {
-            process = Process.Start(start) ?? throw new FailedPreconditionException($"cannot start {parser} to load AppArmor profile {name}");
+            result = await HostTool.RunAsync(parser, ["-Kr"], profileText, ParserTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception exception)
+        catch (HostToolException exception)
         {
-            throw new FailedPreconditionException($"cannot load AppArmor profile {name}: {parser}: {exception.Message}");
+            throw new FailedPreconditionException($"cannot load AppArmor profile {name}: {exception.Message}");
         }
-        using (process)
+        if (result.ExitCode != 0)
         {
-            string errors;
-            try
-            {
-                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-                await process.StandardInput.WriteAsync(profileText.AsMemory(), cancellationToken).ConfigureAwait(false);
-                process.StandardInput.Close();
-                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                await stdout.ConfigureAwait(false);
-                errors = await stderr.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // A parser left running would finish loading after the caller gave up; stop it.
-                process.Kill();
-                throw;
-            }
-            if (process.ExitCode != 0)
-            {
-                throw new FailedPreconditionException($"cannot load AppArmor profile {name}: {parser} -Kr exited with {process.ExitCode}: {errors.Trim()}");
-            }
+            throw new FailedPreconditionException($"cannot load AppArmor profile {name}: {parser} -Kr exited with {result.ExitCode}: {result.Stderr.Trim()}");
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using CriOci.Core;
@@ -20,6 +19,9 @@ internal sealed class IptablesNodeMasquerade(
     IReadOnlyList<string>? searchDirectories = null, TimeSpan? recheckInterval = null, TimeProvider? time = null) : INodeMasquerade
 {
     public static readonly TimeSpan DefaultRecheckInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>-w waits for the xtables lock; a run stuck this long is killed rather than holding every ADD.</summary>
+    private static readonly TimeSpan IptablesTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>Where iptables lives on Debian and most distributions, looked in first: a daemon under a supervisor may have no sbin in PATH.</summary>
     private readonly IReadOnlyList<string> _searchDirectories = searchDirectories ?? ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/bin"];
@@ -83,25 +85,14 @@ internal sealed class IptablesNodeMasquerade(
     {
         var executable = _searchDirectories.Select(d => Path.Combine(d, command)).FirstOrDefault(File.Exists)
             ?? throw new UnavailableException($"default pod network: {command} is needed for its masquerade rule and is not installed");
-        var start = new ProcessStartInfo(executable)
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/",
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            var result = await HostTool.RunAsync(executable, arguments, stdin: null, IptablesTimeout, cancellationToken).ConfigureAwait(false);
+            return (result.ExitCode, result.Stderr);
         }
-        using var process = Process.Start(start) ?? throw new UnavailableException($"default pod network: {executable} did not start");
-        // Process.Dispose leaves redirected streams to the caller (see CniPluginProcess).
-        using var standardOutput = process.StandardOutput;
-        using var standardError = process.StandardError;
-        var output = standardOutput.ReadToEndAsync(CancellationToken.None);
-        var errors = standardError.ReadToEndAsync(CancellationToken.None);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        await output.ConfigureAwait(false);
-        return (process.ExitCode, await errors.ConfigureAwait(false));
+        catch (HostToolException exception)
+        {
+            throw new UnavailableException($"default pod network: {exception.Message}");
+        }
     }
 }
