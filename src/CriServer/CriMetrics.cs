@@ -48,10 +48,12 @@ internal sealed class CriMetrics : IDisposable
         if (options is not null)
         {
             var runtimeStateRoot = new SandboxManagerOptions(options.RootDirectory, options.StateDirectory, options.RuntimeExecutable).RuntimeStateRoot;
-            meter.CreateObservableGauge(MonitorsName, () => MonitorUsage.Measure(runtimeStateRoot).Count,
-                unit: "{process}", description: "Live container monitor processes (one per container).");
-            meter.CreateObservableGauge(MonitorMemoryName, () => MonitorUsage.Measure(runtimeStateRoot).ResidentBytes,
-                unit: "By", description: "Resident memory of all container monitor processes together.");
+            meter.CreateObservableGauge(MonitorsName,
+                () => ByMonitorKind(MonitorUsage.Measure(runtimeStateRoot), usage => (usage.Count, usage.StandbyCount)),
+                unit: "{process}", description: "Live monitor processes: one per container (monitor.kind=container), and the one kept for the next create (monitor.kind=standby).");
+            meter.CreateObservableGauge(MonitorMemoryName,
+                () => ByMonitorKind(MonitorUsage.Measure(runtimeStateRoot), usage => (usage.ResidentBytes, usage.StandbyResidentBytes)),
+                unit: "By", description: "Resident memory of the monitor processes together, by monitor.kind.");
         }
     }
 
@@ -67,6 +69,20 @@ internal sealed class CriMetrics : IDisposable
             new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)statusCode));
 
     public void RecordContainerStart(TimeSpan duration) => containerStartDuration.Record(duration.TotalSeconds);
+
+    /// <summary>
+    /// A container's monitor is the container's cost; the standby is the daemon's, ready whether
+    /// or not a pod ever comes. Both kinds are always reported, zeros included.
+    /// </summary>
+    internal static Measurement<long>[] ByMonitorKind(MonitorUsage usage, Func<MonitorUsage, (long Container, long Standby)> select)
+    {
+        var (container, standby) = select(usage);
+        return
+        [
+            new Measurement<long>(container, new KeyValuePair<string, object?>("monitor.kind", "container")),
+            new Measurement<long>(standby, new KeyValuePair<string, object?>("monitor.kind", "standby")),
+        ];
+    }
 
     /// <summary>Every state is reported, zeros included, so a dashboard sees "0 running" rather than no series.</summary>
     private IEnumerable<Measurement<long>> ObservePods()

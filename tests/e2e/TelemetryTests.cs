@@ -62,8 +62,9 @@ public sealed class TelemetryTests(RegistryFixture registry)
                 """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="ADD",cni_result="success"}""", v => v >= 1);
             var execs = await prometheus.WaitForAsync("""crioci_exec_sessions_total{exec_kind="sync"}""", v => v >= 1);
             // The hog's monitor leaves once it has recorded the exit; the app's stays.
-            var monitors = await prometheus.WaitForAsync("crioci_monitors", v => v == 1);
-            var monitorMemory = await prometheus.WaitForAsync("crioci_monitor_memory_usage_bytes", v => v > 0);
+            var monitors = await prometheus.WaitForAsync("""crioci_monitors{monitor_kind="container"}""", v => v == 1);
+            var standbyMonitors = await prometheus.WaitForAsync("""crioci_monitors{monitor_kind="standby"}""", v => v == 1);
+            var monitorMemory = await prometheus.WaitForAsync("""crioci_monitor_memory_usage_bytes{monitor_kind="container"}""", v => v > 0);
             await prometheus.WaitForAsync("""up{job="crioci"}""", v => v == 1);
 
             Assert.True(versions >= 4);
@@ -78,12 +79,13 @@ public sealed class TelemetryTests(RegistryFixture registry)
             Assert.Equal(1, bridgeAdds);
             Assert.Equal(1, execs);
             Assert.Equal(1, monitors);
+            Assert.Equal(1, standbyMonitors);
             // A NativeAOT monitor is a few MiB resident, never a whole GiB.
             Assert.InRange(monitorMemory, 1 << 20, 1L << 30);
 
             await runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.PodSandboxId });
             Assert.Equal(0, await prometheus.WaitForAsync("""crioci_containers{state="running"}""", v => v == 0));
-            Assert.Equal(0, await prometheus.WaitForAsync("crioci_monitors", v => v == 0));
+            Assert.Equal(0, await prometheus.WaitForAsync("""crioci_monitors{monitor_kind="container"}""", v => v == 0));
             Assert.Equal(1, await prometheus.WaitForAsync(
                 """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="DEL",cni_result="success"}""", v => v >= 1));
             var health = await CommandRunner.RunUncheckedAsync(RepositoryPaths.Daemon, ["health", "--socket", daemon.SocketPath]);

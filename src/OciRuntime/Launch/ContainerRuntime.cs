@@ -22,11 +22,23 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     private StandbyMonitor? _standby;
     private int _standbyStarting;
 
+    /// <summary>The runtimes of this process, for <see cref="StandbyMonitorPids"/>.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ContainerRuntime, byte> Live = new();
+
     public ContainerRuntime(RuntimeOptions options)
     {
         _options = options;
         Directory.CreateDirectory(options.StateRoot);
+        Live.TryAdd(this, 0);
     }
+
+    /// <summary>
+    /// The monitors this process keeps on standby for the runtimes under <paramref name="stateRoot"/>:
+    /// processes that belong to no container yet, so no state.json names them (the daemon's
+    /// monitor gauges count them apart).
+    /// </summary>
+    public static IReadOnlyList<int> StandbyMonitorPids(string stateRoot) =>
+        [.. Live.Keys.Where(runtime => runtime._options.StateRoot == stateRoot).Select(runtime => runtime.StandbyMonitorPid).OfType<int>()];
 
     public Task<int> CreateAsync(string id, string bundle, string? logPath, CancellationToken cancellationToken) =>
         CreateAsync(id, bundle, logPath, MonitorIo.None, cancellationToken);
@@ -418,9 +430,13 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     }
 
     /// <summary>Drops the monitor on standby, which then exits; containers and their monitors are untouched.</summary>
-    public void Dispose() => Interlocked.Exchange(ref _standby, null)?.Dispose();
+    public void Dispose()
+    {
+        Live.TryRemove(this, out _);
+        Interlocked.Exchange(ref _standby, null)?.Dispose();
+    }
 
-    /// <summary>The pid of the monitor on standby, if one is ready (tests).</summary>
+    /// <summary>The pid of the monitor on standby, if one is ready.</summary>
     internal int? StandbyMonitorPid => Volatile.Read(ref _standby)?.Pid;
 
     internal static (int Read, int Write) CreatePipe()

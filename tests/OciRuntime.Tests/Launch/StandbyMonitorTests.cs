@@ -81,6 +81,21 @@ public sealed class StandbyMonitorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StandbyMonitorPids_PreparedStandby_ListedUnderItsStateRootUntilDisposed()
+    {
+        _runtime.PrepareStandby();
+        var standby = await WaitForStandbyAsync();
+
+        var listed = ContainerRuntime.StandbyMonitorPids(_bundle.StateRoot);
+        var elsewhere = ContainerRuntime.StandbyMonitorPids(_bundle.StateRoot + "-other");
+        _runtime.Dispose();
+
+        Assert.Equal([standby], listed);
+        Assert.Empty(elsewhere);
+        Assert.Empty(ContainerRuntime.StandbyMonitorPids(_bundle.StateRoot));
+    }
+
+    [Fact]
     public void Start_RequestPipeClosedUnused_MonitorExitsQuietly()
     {
         var standby = StandbyMonitor.Start(RuntimeBinary.Require(), _bundle.StateRoot);
