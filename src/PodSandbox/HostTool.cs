@@ -5,19 +5,27 @@ namespace CriOci.PodSandbox;
 /// <summary>How a host tool ended: its exit status and what it printed.</summary>
 internal sealed record HostToolResult(int ExitCode, string Stdout, string Stderr);
 
-/// <summary>A host tool that could not be run to its end: it did not start, or overran its time and was killed.</summary>
-internal sealed class HostToolException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>A host tool that could not be run to its end: it did not start, or overran its time and was killed (<see cref="TimedOut"/>).</summary>
+internal sealed class HostToolException(string message, bool timedOut = false, Exception? inner = null) : Exception(message, inner)
+{
+    public bool TimedOut { get; } = timedOut;
+}
 
 /// <summary>
-/// Runs a tool of the node (apparmor_parser, iptables) and collects its output: optional text on
+/// Runs a tool of the node (apparmor_parser, iptables, CNI plugins) and collects its output: optional text on
 /// stdin (end of file at once without), stdout and stderr read to their end, at most <c>timeout</c> of waiting. A tool that
 /// overruns it or whose caller gives up is killed with its children, and always waited for, so
 /// neither a process nor a pipe is left behind. The caller judges the exit status.
 /// </summary>
 internal static class HostTool
 {
-    public static async Task<HostToolResult> RunAsync(string executable, IReadOnlyList<string> arguments, string? stdin, TimeSpan timeout,
-        CancellationToken cancellationToken)
+    public static Task<HostToolResult> RunAsync(string executable, IReadOnlyList<string> arguments, string? stdin, TimeSpan timeout,
+        CancellationToken cancellationToken) =>
+        RunAsync(executable, arguments, environment: null, stdin, timeout, cancellationToken);
+
+    /// <param name="environment">Variables set over the daemon's own environment, which the tool otherwise inherits.</param>
+    public static async Task<HostToolResult> RunAsync(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment,
+        string? stdin, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(executable)
         {
@@ -32,6 +40,10 @@ internal static class HostTool
         {
             start.ArgumentList.Add(argument);
         }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         Process process;
         try
         {
@@ -39,7 +51,7 @@ internal static class HostTool
         }
         catch (System.ComponentModel.Win32Exception exception)
         {
-            throw new HostToolException($"cannot start {executable}: {exception.Message}", exception);
+            throw new HostToolException($"cannot start {executable}: {exception.Message}", inner: exception);
         }
         using (process)
         {
@@ -61,7 +73,7 @@ internal static class HostTool
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new HostToolException($"{executable} did not finish within {timeout.TotalSeconds:0.#} s and was killed");
+                throw new HostToolException($"{executable} did not finish within {timeout.TotalSeconds:0.#} s and was killed", timedOut: true);
             }
             return new HostToolResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }

@@ -17,6 +17,15 @@ public sealed class HostToolTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_Environment_SetOverTheDaemonsOwn()
+    {
+        var result = await HostTool.RunAsync("/bin/sh", ["-c", "echo \"$CRIOCI_TEST_VALUE:${PATH:+has-path}\""],
+            new Dictionary<string, string> { ["CRIOCI_TEST_VALUE"] = "given" }, stdin: null, Generous, CancellationToken.None);
+
+        Assert.Equal("given:has-path\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task RunAsync_NoInput_ToolReadsEndOfFile()
     {
         var result = await HostTool.RunAsync("/bin/sh", ["-c", "wc -c"], stdin: null, Generous, CancellationToken.None);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,8 +8,8 @@ namespace CriOci.PodSandbox.Network;
 /// <summary>
 /// One plugin invocation (SPEC.md "Execution protocol"): the network config on stdin, parameters in
 /// CNI_* environment variables, the result or an error object on stdout. Plugins run in the host's
-/// namespaces (they enter CNI_NETNS themselves), so a plain Process is right; it is always waited
-/// for, and killed with its children when it overruns the timeout.
+/// namespaces (they enter CNI_NETNS themselves), so a plain process is right (<see cref="HostTool"/>:
+/// always waited for, and killed with its children when it overruns the timeout).
 /// </summary>
 internal static class CniPluginProcess
 {
@@ -28,83 +27,36 @@ internal static class CniPluginProcess
         return outcome.Succeeded ? outcome.Stdout : throw outcome.ToException();
     }
 
-    /// <summary>Runs the plugin and reports how it ended; only a timeout or cancellation throws.</summary>
+    /// <summary>Runs the plugin and reports how it ended; only a failure to start, a timeout or cancellation throws.</summary>
     public static async Task<PluginOutcome> InvokeAsync(string executable, IReadOnlyDictionary<string, string> environment, string stdin, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(executable)
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        // The PATH the plugin would see: its own if given, else the daemon's.
+        if (string.IsNullOrEmpty(variables.TryGetValue("PATH", out var path) ? path : Environment.GetEnvironmentVariable("PATH")))
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/",
-        };
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        if (string.IsNullOrEmpty(start.Environment.TryGetValue("PATH", out var path) ? path : null))
-        {
-            start.Environment["PATH"] = FallbackPath;
+            variables["PATH"] = FallbackPath;
         }
         var command = environment.GetValueOrDefault("CNI_COMMAND", "?");
         using var call = new Telemetry.CniPluginCall(executable, environment);
-        using var process = Process.Start(start) ?? throw new UnavailableException($"CNI plugin {executable} did not start");
-        // Process.Dispose leaves the standard streams a caller has taken to that caller: without
-        // these, every plugin run kept two pipes open until a finalizer ran (the soak test saw
-        // four descriptors per pod cycle pile up).
-        using var standardOutput = process.StandardOutput;
-        using var standardError = process.StandardError;
-        var stdout = standardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = standardError.ReadToEndAsync(CancellationToken.None);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        HostToolResult result;
         try
         {
-            try
-            {
-                await process.StandardInput.WriteAsync(stdin.AsMemory(), deadline.Token).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // The plugin exited without reading all of stdin; its exit status tells the rest.
-            }
-            finally
-            {
-                CloseInput(process.StandardInput);
-            }
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            result = await HostTool.RunAsync(executable, [], variables, stdin, timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (HostToolException exception) when (exception.TimedOut)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
             throw new UnavailableException($"CNI plugin {Path.GetFileName(executable)} {command} did not finish within {timeout.TotalSeconds:0.#}s and was killed");
         }
-        var output = await stdout.ConfigureAwait(false);
-        var errors = await stderr.ConfigureAwait(false);
-        if (process.ExitCode == 0)
+        catch (HostToolException exception)
         {
-            return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, 0, output, null, ""));
+            throw new UnavailableException($"CNI plugin {Path.GetFileName(executable)} {command}: {exception.Message}");
         }
-        var (code, message) = DescribeError(output, errors, process.ExitCode);
-        return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, process.ExitCode, output, code, message));
-    }
-
-    /// <summary>EOF for the plugin; closing also flushes, which fails again on a pipe the plugin closed, but the pipe is closed all the same.</summary>
-    private static void CloseInput(StreamWriter input)
-    {
-        try
+        if (result.ExitCode == 0)
         {
-            input.Close();
+            return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, 0, result.Stdout, null, ""));
         }
-        catch (IOException)
-        {
-        }
+        var (code, message) = DescribeError(result.Stdout, result.Stderr, result.ExitCode);
+        return call.Finish(new PluginOutcome(Path.GetFileName(executable), command, result.ExitCode, result.Stdout, code, message));
     }
 
     /// <summary>The spec's error object ({"code", "msg", "details"}) when the plugin printed one, else its stderr.</summary>
