@@ -15,7 +15,8 @@ namespace CriOci.OciRuntime.Launch;
 /// </summary>
 public static class ContainerExec
 {
-    private static readonly (string Name, int Flag)[] JoinedNamespaces =
+    /// <summary>What an exec joins before it starts; the mount namespace is entered after (by exec-init, or by <see cref="DirectExec"/>'s helper).</summary>
+    internal static readonly (string Name, int Flag)[] JoinedNamespaces =
     [
         ("ipc", LibC.CLONE_NEWIPC),
         ("uts", LibC.CLONE_NEWUTS),

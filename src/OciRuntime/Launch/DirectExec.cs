@@ -21,15 +21,8 @@ namespace CriOci.OciRuntime.Launch;
 /// </summary>
 public static unsafe class DirectExec
 {
-    private static readonly (string Name, int Flag)[] JoinedNamespaces =
-    [
-        ("ipc", LibC.CLONE_NEWIPC),
-        ("uts", LibC.CLONE_NEWUTS),
-        ("net", LibC.CLONE_NEWNET),
-        ("cgroup", LibC.CLONE_NEWCGROUP),
-        ("pid", LibC.CLONE_NEWPID),
-        ("mnt", LibC.CLONE_NEWNS),
-    ];
+    /// <summary>ContainerExec's, then the mount namespace, which exec-init enters itself and the direct exec's thread enters here.</summary>
+    private static readonly (string Name, int Flag)[] JoinedNamespaces = [.. ContainerExec.JoinedNamespaces, ("mnt", LibC.CLONE_NEWNS)];
 
     private static readonly Lazy<bool> NativeHelperLinked = new(() =>
     {
