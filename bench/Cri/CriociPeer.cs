@@ -10,19 +10,20 @@ namespace CriOci.Bench.Cri;
 /// </summary>
 public sealed class CriociPeer : CriPeer
 {
-    private readonly Process _process;
+    private readonly DaemonProcess _daemon;
     private readonly string _directory;
     private readonly StreamWriter _log;
 
-    private CriociPeer(Process process, string directory, StreamWriter log)
+    private CriociPeer(DaemonProcess daemon, string directory, StreamWriter log)
         : base("CriOci", CriChannel.ForUnixSocket(Path.Combine(directory, "crioci.sock")))
     {
-        _process = process;
+        _daemon = daemon;
         _directory = directory;
         _log = log;
     }
 
-    public override int DaemonPid => _process.Id;
+    /// <summary>The process serving the socket, which is not the one started when --daemon names a wrapper script.</summary>
+    public override int DaemonPid => _daemon.Pid;
 
     public override string LogPath => Path.Combine(_directory, "daemon.log");
 
@@ -61,8 +62,10 @@ public sealed class CriociPeer : CriPeer
         process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var peer = new CriociPeer(process, directory, log);
+        var daemonProcess = new DaemonProcess(process, Path.Combine(directory, "crioci.sock"));
+        var peer = new CriociPeer(daemonProcess, directory, log);
         await PeerReadiness.WaitAsync(peer, () => process.HasExited, cancellationToken);
+        daemonProcess.FindListener();
         return peer;
     }
 
@@ -81,12 +84,8 @@ public sealed class CriociPeer : CriPeer
     public override async ValueTask DisposeAsync()
     {
         Channel.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _daemon.KillAsync();
+        _daemon.Dispose();
         lock (_log)
         {
             _log.Dispose();
