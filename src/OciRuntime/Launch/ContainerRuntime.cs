@@ -21,6 +21,7 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     private readonly ExecSeccompCache _execSeccompPrograms = new();
     private StandbyMonitor? _standby;
     private int _standbyStarting;
+    private volatile bool _disposed;
 
     /// <summary>The runtimes of this process, for <see cref="StandbyMonitorPids"/>.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<ContainerRuntime, byte> Live = new();
@@ -406,7 +407,7 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     /// <summary>At most one monitor waits on standby, however many creates run at once.</summary>
     private void StartStandbyInBackground()
     {
-        if (Volatile.Read(ref _standby) is not null || Interlocked.Exchange(ref _standbyStarting, 1) == 1)
+        if (_disposed || Volatile.Read(ref _standby) is not null || Interlocked.Exchange(ref _standbyStarting, 1) == 1)
         {
             return;
         }
@@ -416,6 +417,12 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
             {
                 var started = StandbyMonitor.Start(_options.RuntimeExecutable, _options.StateRoot);
                 Interlocked.Exchange(ref _standby, started)?.Dispose();
+                // A Dispose that ran while this one started has already emptied the slot: the
+                // standby stored after it would otherwise live as long as the daemon.
+                if (_disposed)
+                {
+                    Interlocked.Exchange(ref _standby, null)?.Dispose();
+                }
             }
             catch (SyscallException)
             {
@@ -432,6 +439,7 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     /// <summary>Drops the monitor on standby, which then exits; containers and their monitors are untouched.</summary>
     public void Dispose()
     {
+        _disposed = true;
         Live.TryRemove(this, out _);
         Interlocked.Exchange(ref _standby, null)?.Dispose();
     }
