@@ -43,7 +43,8 @@ public sealed record SpawnRequest(
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
 /// multi-threaded, so namespaces are changed on a dedicated OS thread (<see cref="ThrowawayThread"/>)
 /// that spawns the child and then ends: setns/unshare affect only the calling thread, and the child inherits them. No
-/// managed code runs between clone and execve (glibc's posix_spawn does both in C).
+/// managed code runs between clone and execve (glibc's posix_spawn does both in C; so does
+/// crioci_spawn, <see cref="NativeSpawn"/>, for a child born in its cgroups).
 /// </summary>
 public static unsafe class ProcessSpawner
 {
