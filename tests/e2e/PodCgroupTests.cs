@@ -119,6 +119,17 @@ public sealed class PodCgroupTests(RegistryFixture registry, ITestOutputHelper o
         var exec = await Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = container, Cmd = { "cat", "/proc/self/cgroup" }, Timeout = 10 });
         Assert.Equal(0, exec.ExitCode);
         output.WriteLine("inside: " + exec.Stdout.ToStringUtf8());
+        // The exec'd process is in the container's cgroup on every hierarchy: the same path the
+        // host sees for the container's process, or "/" where the container has a cgroup
+        // namespace of its own (rooted at its cgroup).
+        var inside = exec.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .ToDictionary(line => line[..line.IndexOf(':', line.IndexOf(':') + 1)], line => line.Split(':', 3)[2]);
+        Assert.All(cgroups.Where(line => line.Length > 0), line =>
+        {
+            var hierarchy = line[..line.IndexOf(':', line.IndexOf(':') + 1)];
+            Assert.True(inside.TryGetValue(hierarchy, out var path), $"the exec'd process has no {hierarchy} line");
+            Assert.True(path == line.Split(':', 3)[2] || path == "/", $"exec'd process on {hierarchy}: {path}, the container's process: {line}");
+        });
 
         await RemovePodAsync(pod);
 

@@ -97,14 +97,13 @@ public sealed class CgroupManager
         }
     }
 
-    /// <summary>Moves <paramref name="pid"/> into the cgroup on every hierarchy.</summary>
-    public void AddProcess(int pid)
-    {
-        foreach (var (_, directory) in Directories)
-        {
-            File.WriteAllText(Path.Combine(directory, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
-        }
-    }
+    /// <summary>Where a new process starts to be in this cgroup (<see cref="Linux.SpawnRequest.Cgroup"/>).</summary>
+    public Linux.CgroupPlacement Placement => new(
+        Directories.Where(d => !d.Mount.IsV2).Select(d => d.Directory).ToList(),
+        Directories.Where(d => d.Mount.IsV2).Select(d => d.Directory).FirstOrDefault());
+
+    /// <summary>Moves <paramref name="pid"/> (0: the caller) into the cgroup on every hierarchy.</summary>
+    public void AddProcess(int pid) => Placement.MoveProcess(pid);
 
     /// <summary>How many times the kernel's OOM killer struck in this cgroup.</summary>
     public long OomKillCount()

@@ -160,15 +160,9 @@ public static class ContainerExec
             }
         }
         // A container in its own user namespace: exec-init joins it at clone time (only a
-        // single-threaded process may), and is placed in the cgroup by this side meanwhile.
-        UserNamespaceRequest? userNamespace = null;
-        if (!SameNamespace($"/proc/{initPid}/ns/user", "/proc/self/ns/user"))
-        {
-            var cgroup = cgroupPath;
-            userNamespace = new UserNamespaceRequest($"/proc/{initPid}/ns/user", [], [],
-                BeforeStart: cgroup is null ? null : pid => new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroup).AddProcess(pid));
-            cgroupPath = null;
-        }
+        // single-threaded process may).
+        UserNamespaceRequest? userNamespace = SameNamespace($"/proc/{initPid}/ns/user", "/proc/self/ns/user") ? null
+            : new UserNamespaceRequest($"/proc/{initPid}/ns/user", [], []);
         var mountNs = Errno.Check(LibC.open($"/proc/{initPid}/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", $"/proc/{initPid}/ns/mnt");
         // A time namespace cannot be entered from this multi-threaded process: exec-init joins
         // it before its runtime starts (TimeNamespaceJoin), from a descriptor it inherits.
@@ -185,12 +179,15 @@ public static class ContainerExec
                 childFds.Add(timeNs);
             }
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable,
-                ExecInitArguments(runtimeExecutable, processFile, cgroupPath, bundle, stdio.ConsoleSocket >= 0),
+                // exec-init starts in the container's cgroup (SpawnRequest.Cgroup) rather than
+                // moving itself in: a cgroup.procs write takes the kernel's global lock.
+                ExecInitArguments(runtimeExecutable, processFile, bundle, stdio.ConsoleSocket >= 0),
                 environment,
                 childFds,
                 joins,
                 ReadOnlyExecutable: true,
-                UserNamespace: userNamespace));
+                UserNamespace: userNamespace,
+                Cgroup: cgroupPath is null ? null : new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Placement));
             syncRead = read;
             return pid;
         }
@@ -210,13 +207,9 @@ public static class ContainerExec
         }
     }
 
-    private static List<string> ExecInitArguments(string runtimeExecutable, string processFile, string? cgroupPath, string? bundle, bool consoleSocket)
+    private static List<string> ExecInitArguments(string runtimeExecutable, string processFile, string? bundle, bool consoleSocket)
     {
         var args = new List<string> { runtimeExecutable, "exec-init" };
-        if (cgroupPath is not null)
-        {
-            args.AddRange(["--cgroup", cgroupPath]);
-        }
         if (bundle is not null)
         {
             args.AddRange(["--bundle", bundle]);

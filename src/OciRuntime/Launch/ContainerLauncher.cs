@@ -138,7 +138,7 @@ public static class ContainerLauncher
         var pipe = stackalloc int[2];
         Errno.Check(LibC.pipe2(pipe, LibC.O_CLOEXEC), "pipe2", "sync");
         // The cgroup exists before the init does, so the init's own cgroup mount finds it;
-        // the init joins it before it has run a single instruction of the container's program.
+        // the init starts in it (SpawnRequest.Cgroup), long before the container's program.
         var cgroup = new CgroupManager(CgroupHierarchy.Detect(), CgroupManager.PathFor(spec, state.Id));
         int pid;
         try
@@ -176,14 +176,18 @@ public static class ContainerLauncher
                 unshareFlags,
                 TimeOffsets: TimeOffsets(spec, unshareFlags),
                 ReadOnlyExecutable: true,
-                // Once in its user namespace the init cannot write the host's cgroup files:
-                // it is placed in its cgroup while it waits to be released.
-                UserNamespace: userNamespace is null ? null : userNamespace with { BeforeStart = cgroup.AddProcess }));
+                UserNamespace: userNamespace,
+                Cgroup: cgroup.Placement));
         }
-        catch
+        catch (Exception exception)
         {
             LibC.close(pipe[0]);
             cgroup.Destroy();
+            if (exception is IOException)
+            {
+                // Moving the init into its cgroup failed (where it could not be born there).
+                throw new ContainerCannotRunException($"join cgroup {cgroup.CgroupPath}: {exception.Message}");
+            }
             throw;
         }
         finally
@@ -194,12 +198,7 @@ public static class ContainerLauncher
         string? report;
         try
         {
-            cgroup.AddProcess(pid);
             report = SyncPipe.ReadAll(pipe[0]);
-        }
-        catch (Exception exception) when (exception is IOException or Core.CriOciException)
-        {
-            report = $"{SyncPipe.Error} join cgroup {cgroup.CgroupPath}: {exception.Message}";
         }
         finally
         {

@@ -11,8 +11,9 @@ namespace CriOci.OciRuntime.Launch;
 /// process's NativeAOT start was most of an ExecSync's time. A dedicated thread of this process
 /// joins the container's namespaces, mount namespace included (its own filesystem attributes
 /// unshared first), changes to process.cwd and finds the executable inside the container's root
-/// there, then the C helper crioci_exec_spawn clones the process, which joins the cgroups,
-/// applies limits, credentials, capabilities, no_new_privs and a seccomp program compiled once
+/// there, then the C helper crioci_exec_spawn clones the process into the container's cgroup2
+/// directory, and the process joins each v1 hierarchy's cgroup as a single task (neither takes
+/// the kernel's global lock a cgroup.procs write takes: crioci_clone.c), applies limits, credentials, capabilities, no_new_privs and a seccomp program compiled once
 /// per container (<see cref="ExecSeccompProgram"/>), and execs. The thread ends afterwards, so
 /// the namespaces it entered go with it.
 /// What this path does not do goes to exec-init (<see cref="CanRun"/>): a terminal, AppArmor or
@@ -62,7 +63,7 @@ public static unsafe class DirectExec
     {
         // The host's /proc and /sys/fs/cgroup: read and opened before the thread leaves them.
         var (held, lastCap) = HostCapabilities.Value;
-        var cgroupFds = new List<int>();
+        NativeSpawn.CgroupFiles? cgroupFiles = null;
         var namespaceFds = new List<(int Fd, int Flag)>();
         try
         {
@@ -76,14 +77,10 @@ public static unsafe class DirectExec
             }
             if (cgroupPath is not null)
             {
-                foreach (var (_, directory) in new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Directories)
-                {
-                    var procs = Path.Combine(directory, "cgroup.procs");
-                    cgroupFds.Add(Errno.Check(LibC.open(procs, LibC.O_WRONLY | LibC.O_CLOEXEC, 0), "open", procs));
-                }
+                cgroupFiles = NativeSpawn.CgroupFiles.Open(new Cgroups.CgroupManager(Cgroups.CgroupHierarchy.Detect(), cgroupPath).Placement);
             }
             var pid = 0;
-            ThrowawayThread.Run(() => pid = SpawnInContainer(process, namespaceFds, cgroupFds, seccomp, stdio, held, lastCap));
+            ThrowawayThread.Run(() => pid = SpawnInContainer(process, namespaceFds, cgroupFiles, seccomp, stdio, held, lastCap));
             return pid;
         }
         finally
@@ -92,21 +89,27 @@ public static unsafe class DirectExec
             {
                 LibC.close(fd);
             }
-            foreach (var fd in cgroupFds)
-            {
-                LibC.close(fd);
-            }
+            cgroupFiles?.Dispose();
         }
     }
 
     /// <summary>On the dedicated thread: never reused, since it ends up inside the container.</summary>
-    private static int SpawnInContainer(ProcessSpec process, List<(int Fd, int Flag)> namespaceFds, List<int> cgroupFds,
+    private static int SpawnInContainer(ProcessSpec process, List<(int Fd, int Flag)> namespaceFds, NativeSpawn.CgroupFiles? cgroupFiles,
         ExecSeccompProgram? seccomp, InitStdio stdio, ulong held, int lastCap)
     {
         // setns(CLONE_NEWNS) refuses a thread that shares its root and cwd with others.
         Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
+        // The process enters the cgroup namespace itself, once it is in its cgroups: cloned into
+        // a cgroup from inside the container's namespace, it would be refused where cgroup2 is
+        // mounted with nsdelegate (the runtime's own cgroup is outside that namespace).
+        var cgroupNamespace = -1;
         foreach (var (fd, flag) in namespaceFds)
         {
+            if (flag == LibC.CLONE_NEWCGROUP)
+            {
+                cgroupNamespace = fd;
+                continue;
+            }
             Errno.Check(LibC.setns(fd, flag), "setns", $"0x{flag:x}");
         }
         // From here on paths resolve inside the container's root, as they will for the process.
@@ -125,7 +128,7 @@ public static unsafe class DirectExec
         try
         {
             staged = StagedDescriptors.Stage([stdio.Stdin, stdio.Stdout, stdio.Stderr]);
-            var cgroups = cgroupFds.ToArray();
+            var cgroups = cgroupFiles?.TaskFds ?? [];
             var filter = seccomp?.Program ?? [];
             using var argv = new NativeStringArray(process.Args ?? []);
             using var envp = new NativeStringArray(process.Env ?? []);
@@ -167,6 +170,8 @@ public static unsafe class DirectExec
                         SeccompFilter = seccomp is null ? null : program,
                         SeccompLength = filter.Length / ExecSeccompProgram.InstructionSize,
                         SeccompFlags = seccomp?.Flags ?? 0,
+                        Cgroup2Fd = cgroupFiles?.Cgroup2Fd ?? -1,
+                        CgroupNamespaceFd = cgroupNamespace,
                     };
                     var pid = LibC.crioci_exec_spawn(&request);
                     if (pid < 0)

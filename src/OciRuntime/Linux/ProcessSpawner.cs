@@ -21,6 +21,11 @@ public sealed record NamespaceJoin(int CloneFlag, string Path);
 /// A user namespace to create or join (<see cref="UserNamespaceSpawn"/>); the namespaces of
 /// <paramref name="UnshareFlags"/> are then created inside it, owned by it.
 /// </param>
+/// <param name="Cgroup">
+/// The cgroup the child starts in, before it runs an instruction of its own: born there where
+/// this process can (<see cref="NativeSpawn"/>), moved in right after the spawn otherwise, and,
+/// in a user namespace, while it waits to be released.
+/// </param>
 public sealed record SpawnRequest(
     string ExecutablePath,
     IReadOnlyList<string> Arguments,
@@ -31,13 +36,15 @@ public sealed record SpawnRequest(
     bool NewSession = false,
     string? TimeOffsets = null,
     bool ReadOnlyExecutable = false,
-    UserNamespaceRequest? UserNamespace = null);
+    UserNamespaceRequest? UserNamespace = null,
+    CgroupPlacement? Cgroup = null);
 
 /// <summary>
 /// Starts processes with posix_spawn, optionally inside other namespaces. The .NET runtime is
 /// multi-threaded, so namespaces are changed on a dedicated OS thread (<see cref="ThrowawayThread"/>)
 /// that spawns the child and then ends: setns/unshare affect only the calling thread, and the child inherits them. No
-/// managed code runs between clone and execve (glibc's posix_spawn does both in C).
+/// managed code runs between clone and execve (glibc's posix_spawn does both in C; so does
+/// crioci_spawn, <see cref="NativeSpawn"/>, for a child born in its cgroups).
 /// </summary>
 public static unsafe class ProcessSpawner
 {
@@ -45,21 +52,57 @@ public static unsafe class ProcessSpawner
     {
         if (request.UserNamespace is { } userNamespace)
         {
+            if (request.Cgroup is { } placement)
+            {
+                // Inside its user namespace the child can no longer write the host's cgroup files.
+                var beforeStart = userNamespace.BeforeStart;
+                userNamespace = userNamespace with
+                {
+                    BeforeStart = pid =>
+                    {
+                        beforeStart?.Invoke(pid);
+                        placement.MoveProcess(pid);
+                    },
+                };
+            }
             return UserNamespaceSpawn.Spawn(request, userNamespace);
         }
+        // Opened while this thread still sees the host's /sys/fs/cgroup.
+        using var cgroupFiles = request.Cgroup is { } target && NativeSpawn.CanPlace(request) ? NativeSpawn.CgroupFiles.Open(target) : null;
         var needsThread = request.UnshareFlags != 0 || request.Join is { Count: > 0 };
-        if (!needsThread)
-        {
-            return SpawnOnCurrentThread(request);
-        }
-
         var pid = -1;
-        ThrowawayThread.Run(() =>
+        if (needsThread)
         {
-            EnterNamespaces(request);
-            pid = SpawnOnCurrentThread(request);
-        });
+            ThrowawayThread.Run(() =>
+            {
+                EnterNamespaces(request);
+                pid = SpawnOnCurrentThread(request, cgroupFiles);
+            });
+        }
+        else
+        {
+            pid = SpawnOnCurrentThread(request, cgroupFiles);
+        }
+        if (cgroupFiles is null && request.Cgroup is { } late)
+        {
+            MoveIn(pid, late);
+        }
         return pid;
+    }
+
+    /// <summary>The fallback: the child, spawned where it could not be born in its cgroup, is moved in before it has got far.</summary>
+    private static void MoveIn(int pid, CgroupPlacement placement)
+    {
+        try
+        {
+            placement.MoveProcess(pid);
+        }
+        catch
+        {
+            LibC.kill(pid, Signals.SIGKILL);
+            LibC.waitpid(pid, out _, 0);
+            throw;
+        }
     }
 
     internal static void EnterNamespaces(SpawnRequest request)
@@ -133,8 +176,12 @@ public static unsafe class ProcessSpawner
         }
     }
 
-    private static int SpawnOnCurrentThread(SpawnRequest request)
+    private static int SpawnOnCurrentThread(SpawnRequest request, NativeSpawn.CgroupFiles? cgroupFiles)
     {
+        if (cgroupFiles is not null)
+        {
+            return NativeSpawn.Spawn(request, cgroupFiles);
+        }
         var fileActions = stackalloc byte[LibC.FileActionsSize];
         var attributes = stackalloc byte[LibC.SpawnAttributesSize];
         var emptySignals = stackalloc byte[LibC.SignalSetSize];

@@ -49,6 +49,8 @@ internal static unsafe partial class LibC
         public byte* SeccompFilter;
         public int SeccompLength;
         public uint SeccompFlags;
+        public int Cgroup2Fd;
+        public int CgroupNamespaceFd;
     }
 
     /// <summary>Mirrors struct crioci_exec_report: the failed step and its errno.</summary>
@@ -75,6 +77,7 @@ internal static unsafe partial class LibC
         11 => "prctl PR_SET_NO_NEW_PRIVS",
         12 => "dup2",
         13 => "execve",
+        14 => "setns (cgroup namespace)",
         _ => $"step {step}",
     };
 

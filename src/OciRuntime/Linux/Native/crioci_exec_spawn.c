@@ -9,7 +9,12 @@
  * Everything left is per process and must happen in the child between clone and execve, where
  * no managed code may run: this file. It is the same sequence exec-init (Init/ExecInit.cs,
  * Init/ProcessSetup.cs) runs in C#, in the same order:
- *   1. join the container's cgroups (write "0", meaning "the writer", to each cgroup.procs);
+ *   1. join the container's cgroups: born in the cgroup2 one (crioci_clone.c), it writes "0"
+ *      (meaning "the writer") to each v1 hierarchy's tasks file, and to the cgroup2 directory's
+ *      cgroup.procs only where the kernel cannot clone into a cgroup; then it enters the
+ *      container's own cgroup namespace, if it has one (the caller's thread could not: where
+ *      cgroup2 is mounted with nsdelegate the kernel refuses to clone into a cgroup from inside
+ *      a namespace that does not contain the caller's cgroup);
  *   2. resource limits;
  *   3. seccomp before the credentials when no_new_privs is off (loading then needs
  *      CAP_SYS_ADMIN, still held);
@@ -20,13 +25,14 @@
  *   6. default signal dispositions and an empty mask, descriptors, close-on-exec for the rest;
  *   7. execve.
  * The child shares the caller's memory (CLONE_VM, as glibc's posix_spawn does) until it execs
- * or exits, and the caller's thread waits meanwhile (CLONE_VFORK): it only touches its own
- * stack and makes raw system calls. glibc's set*id wrappers are avoided on purpose: they signal
+ * or exits, and the caller's thread waits meanwhile (CLONE_VFORK, crioci_clone_vfork): it only
+ * touches its own stack and makes raw system calls. glibc's set*id wrappers are avoided on purpose: they signal
  * every thread glibc knows of, which in a copy of one thread of a multi-threaded process would
  * wait forever. A failure is one record (step, errno) on report_fd, which is close-on-exec:
  * end-of-file after clone returned means execve succeeded.
  */
 #define _GNU_SOURCE
+#include "crioci_clone.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -35,7 +41,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -62,7 +67,7 @@ struct crioci_exec_spawn
     const int32_t *fds;        /* fds[i] becomes descriptor i; staged above the target range */
     int32_t fd_count;
     int32_t report_fd;         /* write end, close-on-exec */
-    const int32_t *cgroup_fds; /* cgroup.procs of each hierarchy, open for writing */
+    const int32_t *cgroup_fds; /* the tasks file of each v1 hierarchy, open for writing */
     int32_t cgroup_fd_count;
     int32_t rlimit_count;
     const struct crioci_exec_rlimit *rlimits;
@@ -82,6 +87,14 @@ struct crioci_exec_spawn
     const struct sock_filter *seccomp_filter; /* NULL: no filter */
     int32_t seccomp_length;    /* instructions */
     uint32_t seccomp_flags;    /* SECCOMP_FILTER_FLAG_* */
+    int32_t cgroup2_fd;        /* the cgroup2 directory, or -1 */
+    int32_t cgroup_ns_fd;      /* the container's cgroup namespace, or -1 */
+};
+
+struct exec_child
+{
+    const struct crioci_exec_spawn *request;
+    int born_in_cgroup2;
 };
 
 /* The child's steps, by the numbers DirectExec names them with. */
@@ -100,6 +113,7 @@ enum
     CRIOCI_EXEC_NO_NEW_PRIVS = 11,
     CRIOCI_EXEC_DUP2 = 12,
     CRIOCI_EXEC_EXECVE = 13,
+    CRIOCI_EXEC_SETNS_CGROUP = 14,
 };
 
 struct crioci_exec_report
@@ -192,15 +206,35 @@ static void apply_credentials(const struct crioci_exec_spawn *request)
     }
 }
 
+static void join_cgroup(const struct crioci_exec_spawn *request, int fd)
+{
+    if (write(fd, "0", 1) != 1)
+    {
+        fail(request, CRIOCI_EXEC_CGROUP);
+    }
+}
+
 static int run_child(void *argument)
 {
-    const struct crioci_exec_spawn *request = argument;
+    const struct exec_child *child = argument;
+    const struct crioci_exec_spawn *request = child->request;
     for (int i = 0; i < request->cgroup_fd_count; i++)
     {
-        if (write(request->cgroup_fds[i], "0", 1) != 1)
+        join_cgroup(request, request->cgroup_fds[i]);
+    }
+    if (request->cgroup2_fd >= 0 && !child->born_in_cgroup2)
+    {
+        int procs = openat(request->cgroup2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs < 0)
         {
             fail(request, CRIOCI_EXEC_CGROUP);
         }
+        join_cgroup(request, procs);
+        close(procs);
+    }
+    if (request->cgroup_ns_fd >= 0 && setns(request->cgroup_ns_fd, CLONE_NEWCGROUP) < 0)
+    {
+        fail(request, CRIOCI_EXEC_SETNS_CGROUP);
     }
     for (int i = 0; i < request->rlimit_count; i++)
     {
@@ -274,16 +308,13 @@ int32_t crioci_exec_spawn(const struct crioci_exec_spawn *request)
     {
         return -1;
     }
-    const size_t stack_size = 128 * 1024;
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED)
+    struct exec_child child = { request, request->cgroup2_fd >= 0 };
+    int pid = crioci_clone_vfork(run_child, &child, request->cgroup2_fd);
+    if (pid < 0 && request->cgroup2_fd >= 0 && crioci_clone_into_cgroup_unsupported(errno))
     {
-        return -1;
+        child.born_in_cgroup2 = 0;
+        pid = crioci_clone_vfork(run_child, &child, -1);
     }
-    int pid = clone(run_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)request);
-    int saved = errno;
-    munmap(stack, stack_size);
-    errno = saved;
     return pid;
 }
 
