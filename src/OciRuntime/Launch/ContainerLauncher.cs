@@ -183,9 +183,10 @@ public static class ContainerLauncher
         {
             LibC.close(pipe[0]);
             cgroup.Destroy();
-            if (exception is IOException)
+            // The cgroup refused the init, whether it was born there (a v1 tasks write in the
+            // child, e.g. an empty cpuset) or moved after the spawn where it could not be.
+            if (exception is IOException or SyscallException { Call: "join the cgroup" })
             {
-                // Moving the init into its cgroup failed (where it could not be born there).
                 throw new ContainerCannotRunException($"join cgroup {cgroup.CgroupPath}: {exception.Message}");
             }
             throw;
