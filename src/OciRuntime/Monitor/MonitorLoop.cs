@@ -107,6 +107,8 @@ internal sealed unsafe class MonitorLoop
         // The init may have exited before the signalfd existed; its SIGCHLD may have gone to a
         // thread of `crioci-runtime monitor` that did not block it. Its zombie is still here.
         Reap();
+        // Start-up is over: from here on the monitor needs only the code it is about to run.
+        StartupPages.Release();
         while (_exit is null)
         {
             _loop.RunOnce(-1);
