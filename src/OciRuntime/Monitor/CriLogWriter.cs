@@ -25,7 +25,8 @@ public sealed unsafe class CriLogWriter : IDisposable
     private readonly Func<long>? _utcTicks;
     private readonly Stream? _stream;
     private int _fd;
-    private byte[] _record = new byte[Rfc3339Timestamp.MaxBytes + 16 + MaxLineBytes];
+    /// <summary>Not zeroed (only what a record writes is read), so its pages become resident as long records need them.</summary>
+    private byte[] _record = GC.AllocateUninitializedArray<byte>(Rfc3339Timestamp.MaxBytes + 16 + MaxLineBytes);
 
     /// <summary>Records go to <paramref name="output"/> (tests, tools).</summary>
     public CriLogWriter(Stream output, Func<DateTimeOffset>? clock = null)
@@ -69,7 +70,7 @@ public sealed unsafe class CriLogWriter : IDisposable
         var length = Rfc3339Timestamp.MaxBytes + stream.Length + 4 + message.Length + 1;
         if (_record.Length < length)
         {
-            _record = new byte[length];
+            _record = GC.AllocateUninitializedArray<byte>(length);
         }
         var record = _record.AsSpan();
         var at = Rfc3339Timestamp.Format(_utcTicks is null ? Rfc3339Timestamp.UtcNow() : new DateTimeOffset(_utcTicks(), TimeSpan.Zero), record, zulu: true);
@@ -135,7 +136,8 @@ public sealed unsafe class CriLogWriter : IDisposable
 /// <summary>Splits one stream's bytes into CRI log records.</summary>
 public sealed class CriLogStream(CriLogWriter writer, string streamName)
 {
-    private readonly byte[] _pending = new byte[CriLogWriter.MaxLineBytes];
+    /// <summary>Not zeroed, like the writer's record: only the first _pendingLength bytes are read.</summary>
+    private readonly byte[] _pending = GC.AllocateUninitializedArray<byte>(CriLogWriter.MaxLineBytes);
     private int _pendingLength;
 
     public void Append(ReadOnlySpan<byte> data)

@@ -37,7 +37,9 @@ internal sealed unsafe class MonitorLoop
         _log = session.LogFd >= 0 ? new CriLogWriter(session.LogFd) : null;
         _input = new ContainerInput(session.InputFd, session.Terminal, session.Stdin);
         _attach = new AttachServer(_loop, session.AttachFd, _input, session.StdinOnce);
-        var buffer = new byte[32 * 1024];
+        // Not zeroed: a page of it becomes resident only when output first reaches it, and
+        // most containers' reads fill a few hundred bytes of the 32 KB.
+        var buffer = GC.AllocateUninitializedArray<byte>(32 * 1024);
         // A terminal's output is logged as stdout, as CRI-O and containerd do.
         _pumps.Add(new OutputPump(_loop, session.StdoutFd, _log is null ? null : new CriLogStream(_log, "stdout"), _attach, AttachFrameKind.Stdout, buffer));
         if (session.StderrFd >= 0)
@@ -107,6 +109,8 @@ internal sealed unsafe class MonitorLoop
         // The init may have exited before the signalfd existed; its SIGCHLD may have gone to a
         // thread of `crioci-runtime monitor` that did not block it. Its zombie is still here.
         Reap();
+        // Start-up is over: from here on the monitor needs only the code it is about to run.
+        StartupPages.Release();
         while (_exit is null)
         {
             _loop.RunOnce(-1);

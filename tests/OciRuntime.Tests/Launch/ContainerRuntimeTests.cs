@@ -150,6 +150,58 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_RunningContainer_MonitorKeepsLittleOfItsCodeMappedAndStillRecordsTheExit()
+    {
+        _bundle.WriteConfig("sleep", "600");
+        await _runtime.CreateAsync(_id, _bundle.Bundle, _logPath, MonitorIo.None, CancellationToken.None);
+        await _runtime.StartAsync(_id, CancellationToken.None);
+        var monitor = new StateDirectory(_bundle.StateRoot, _id).ReadState()!.MonitorPid;
+        var leanMonitor = Path.Combine(Path.GetDirectoryName(RuntimeBinary.Require())!, "crioci-monitor");
+
+        // Watching means blocked in its epoll_wait, start-up done and its pages let go.
+        for (var waited = 0; !IsWaitingInEpoll(monitor, leanMonitor) && waited < 10_000; waited += 20)
+        {
+            await Task.Delay(20);
+        }
+        var code = MappedCode(monitor, leanMonitor);
+        _runtime.Kill(_id, Signals.SIGKILL);
+        var exited = await _runtime.WaitForExitAsync(_id, Patience, CancellationToken.None);
+        await WaitForMonitorAsync(_id);
+        var state = _runtime.GetState(_id);
+
+        Assert.True(IsWaitingInEpoll(monitor, leanMonitor) || exited, "the monitor never reached its epoll_wait");
+        // Start-up leaves nearly all of it resident (94%); watching runs a few functions.
+        Assert.True(code.ResidentKiB * 4 < code.SizeKiB * 3, $"{code.ResidentKiB} of {code.SizeKiB} KiB of crioci-monitor's code resident while it watches");
+        Assert.True(exited);
+        Assert.Equal(137, state!.Exit?.ExitCode);
+        Assert.Equal(9, state.Exit!.Signal);
+    }
+
+    private static bool IsWaitingInEpoll(int pid, string executable)
+    {
+        try
+        {
+            return new FileInfo($"/proc/{pid}/exe").LinkTarget == executable
+                && File.ReadAllText($"/proc/{pid}/wchan").Contains("epoll_wait", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Size and resident part of <paramref name="executable"/>'s code mapping in process <paramref name="pid"/>, from its smaps.</summary>
+    private static (long SizeKiB, long ResidentKiB) MappedCode(int pid, string executable)
+    {
+        var lines = File.ReadAllLines($"/proc/{pid}/smaps");
+        var start = Array.FindIndex(lines, line => line.Contains(" r-xp ", StringComparison.Ordinal) && line.EndsWith(" " + executable, StringComparison.Ordinal));
+        Assert.True(start >= 0, $"no code mapping of {executable} in process {pid}");
+        long Field(string name) => long.Parse(lines.Skip(start + 1).First(line => line.StartsWith(name + ":", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return (Field("Size"), Field("Rss"));
+    }
+
+    [Fact]
     public async Task Kill_RunningContainer_ExitRecordsTheSignal()
     {
         _bundle.WriteConfig("sleep", "600");
