@@ -67,6 +67,7 @@ internal sealed class NativeBridge(string ipamDataDirectory = HostLocalStore.Def
                 hostVethName = CreateVeth(host, bridge, entry.InterfaceName, podNamespace);
             }
             var hostVeth = LinkCalls.Find(host, hostVethName) ?? throw new NetlinkException($"veth {hostVethName} vanished right after it was created");
+            LinkCalls.SetUp(host, hostVeth);
             LinkCalls.SetHairpin(host, hostVeth, on: true);
             var podInterface = await NetworkNamespaceThread.RunAsync(entry.NetworkNamespace,
                 () => ConfigurePodInterface(entry.InterfaceName, allocations, config.Routes)).ConfigureAwait(false);
@@ -174,17 +175,15 @@ internal sealed class NativeBridge(string ipamDataDirectory = HostLocalStore.Def
         foreach (var allocation in allocations)
         {
             var family = allocation.Gateway.AddressFamily;
-            var gateway = new IPNetwork(allocation.Gateway, allocation.PrefixLength);
+            var gateway = new InterfaceAddress(allocation.Gateway, allocation.PrefixLength);
             var present = AddressCalls.List(host, bridge.Index, family);
-            if (present.Any(a => a.BaseAddress.Equals(allocation.Gateway) && a.PrefixLength == allocation.PrefixLength))
+            if (present.Contains(gateway))
             {
                 continue;
             }
-            var subnet = new IPNetwork(Masked(allocation.Gateway, allocation.PrefixLength), allocation.PrefixLength);
-            if (present.FirstOrDefault(a => family == AddressFamily.InterNetwork
-                    || subnet.Contains(a.BaseAddress) || new IPNetwork(Masked(a.BaseAddress, a.PrefixLength), a.PrefixLength).Contains(allocation.Gateway)) is { } other)
+            if (present.FirstOrDefault(a => family == AddressFamily.InterNetwork || Overlap(a, gateway)) is { Address: not null } other)
             {
-                throw new NetlinkException($"\"{bridge.Name}\" already has an IP address ({other.BaseAddress}/{other.PrefixLength}) different from {gateway.BaseAddress}/{gateway.PrefixLength}");
+                throw new NetlinkException($"\"{bridge.Name}\" already has an IP address ({other}) different from {gateway}");
             }
             try
             {
@@ -261,6 +260,12 @@ internal sealed class NativeBridge(string ipamDataDirectory = HostLocalStore.Def
             ["routes"] = new JsonArray([.. routes.Select(r => r.DeepClone())]),
             ["dns"] = new JsonObject(),
         };
+
+    private static bool Overlap(InterfaceAddress a, InterfaceAddress b)
+    {
+        var prefix = Math.Min(a.PrefixLength, b.PrefixLength);
+        return Masked(a.Address, prefix).Equals(Masked(b.Address, prefix));
+    }
 
     private static IPAddress Masked(IPAddress address, int prefixLength)
     {

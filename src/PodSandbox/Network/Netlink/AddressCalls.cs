@@ -5,15 +5,21 @@ using CriOci.OciRuntime.Linux;
 
 namespace CriOci.PodSandbox.Network.Netlink;
 
+/// <summary>An address on an interface with its prefix length (10.87.0.1/16: host bits set, so not an IPNetwork).</summary>
+internal readonly record struct InterfaceAddress(IPAddress Address, int PrefixLength)
+{
+    public override string ToString() => $"{Address}/{PrefixLength}";
+}
+
 /// <summary>Addresses and routes over rtnetlink (RTM_*ADDR, RTM_NEWROUTE).</summary>
 internal static class AddressCalls
 {
     /// <summary>The addresses of <paramref name="family"/> on the link <paramref name="index"/>, with their prefix lengths.</summary>
-    public static List<IPNetwork> List(NetlinkSocket socket, int index, AddressFamily family)
+    public static List<InterfaceAddress> List(NetlinkSocket socket, int index, AddressFamily family)
     {
         var request = new NetlinkMessageBuilder(Rtnetlink.RTM_GETADDR, Rtnetlink.NLM_F_REQUEST | Rtnetlink.NLM_F_DUMP)
             .IfAddr(FamilyByte(family), 0, 0);
-        var addresses = new List<IPNetwork>();
+        var addresses = new List<InterfaceAddress>();
         foreach (var reply in socket.Dump(request, "list addresses"))
         {
             var payload = reply.Payload;
@@ -25,7 +31,7 @@ internal static class AddressCalls
             // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
             if ((attributes.GetValueOrDefault(Rtnetlink.IFA_LOCAL) ?? attributes.GetValueOrDefault(Rtnetlink.IFA_ADDRESS)) is { } bytes)
             {
-                addresses.Add(new IPNetwork(new IPAddress(bytes), payload[1]));
+                addresses.Add(new InterfaceAddress(new IPAddress(bytes), payload[1]));
             }
         }
         return addresses;

@@ -70,9 +70,12 @@ internal static class LinkCalls
             .EndNest();
 
     /// <summary>
-    /// A veth pair: <paramref name="hostName"/> here, enslaved to <paramref name="masterIndex"/> and
-    /// up; its peer <paramref name="peerName"/> born directly in the namespace <paramref name="peerNamespace"/>
-    /// (IFLA_NET_NS_FD), up too, so no thread has to enter the pod's namespace to create it.
+    /// A veth pair: <paramref name="hostName"/> here, enslaved to <paramref name="masterIndex"/>; its
+    /// peer <paramref name="peerName"/> born directly in the namespace <paramref name="peerNamespace"/>
+    /// (IFLA_NET_NS_FD), so no thread has to enter the pod's namespace to create it. Both ends are
+    /// created down: the kernel configures the peer before it pairs the two, and a veth without
+    /// its peer refuses to go up (ENOTCONN). Transmit queue length 0 on both, as the plugin leaves
+    /// them (a veth has no queue; a shaper added later sizes itself from it).
     /// </summary>
     public static void CreateVeth(NetlinkSocket socket, string hostName, int masterIndex, string peerName, SafeFileHandle peerNamespace) =>
         socket.Request(CreateVethMessage(hostName, masterIndex, peerName, (int)peerNamespace.DangerousGetHandle()),
@@ -80,15 +83,17 @@ internal static class LinkCalls
 
     public static NetlinkMessageBuilder CreateVethMessage(string hostName, int masterIndex, string peerName, int peerNamespaceFd) =>
         new NetlinkMessageBuilder(Rtnetlink.RTM_NEWLINK, Rtnetlink.NLM_F_REQUEST | Rtnetlink.NLM_F_ACK | Rtnetlink.NLM_F_CREATE | Rtnetlink.NLM_F_EXCL)
-            .IfInfo(Rtnetlink.AF_UNSPEC, 0, Rtnetlink.IFF_UP, Rtnetlink.IFF_UP)
+            .IfInfo(Rtnetlink.AF_UNSPEC, 0)
             .Attribute(Rtnetlink.IFLA_IFNAME, hostName)
+            .Attribute(Rtnetlink.IFLA_TXQLEN, 0u)
             .Attribute(Rtnetlink.IFLA_MASTER, (uint)masterIndex)
             .BeginNest(Rtnetlink.IFLA_LINKINFO)
             .Attribute(Rtnetlink.IFLA_INFO_KIND, "veth")
             .BeginNest(Rtnetlink.IFLA_INFO_DATA)
             .BeginNest(Rtnetlink.VETH_INFO_PEER)
-            .IfInfo(Rtnetlink.AF_UNSPEC, 0, Rtnetlink.IFF_UP, Rtnetlink.IFF_UP)
+            .IfInfo(Rtnetlink.AF_UNSPEC, 0)
             .Attribute(Rtnetlink.IFLA_IFNAME, peerName)
+            .Attribute(Rtnetlink.IFLA_TXQLEN, 0u)
             .Attribute(Rtnetlink.IFLA_NET_NS_FD, (uint)peerNamespaceFd)
             .EndNest()
             .EndNest()

@@ -45,6 +45,7 @@ internal static class Rtnetlink
     public const ushort IFLA_MTU = 4;
     public const ushort IFLA_MASTER = 10;
     public const ushort IFLA_PROTINFO = 12;
+    public const ushort IFLA_TXQLEN = 13;
     public const ushort IFLA_OPERSTATE = 16;
     public const ushort IFLA_LINKINFO = 18;
     public const ushort IFLA_NET_NS_FD = 28;
