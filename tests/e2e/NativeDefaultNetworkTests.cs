@@ -10,7 +10,7 @@ namespace CriOci.E2E;
 /// <summary>
 /// The built-in network's bridge step done by the daemon itself: a pod without hostPorts starts
 /// no CNI plugin process (the plugin directory holds only plugins that record their run and
-/// fail), and pods attached by the plugins before (an earlier daemon, or the switch off) share
+/// refuse ADD), and pods attached by the plugins before (an earlier daemon, or the switch off) share
 /// the allocator with native ones and are detached cleanly.
 /// </summary>
 [Collection(RegistryCollection.Name)]
@@ -31,6 +31,7 @@ public sealed partial class NativeDefaultNetworkTests(ITestOutputHelper output) 
                 #!/bin/sh
                 cat > /dev/null
                 echo "$CNI_COMMAND" >> "{{_plugins}}/ran-{{type}}"
+                [ "$CNI_COMMAND" = DEL ] && exit 0
                 echo '{"cniVersion":"1.0.0","code":100,"msg":"test plugin {{type}} refuses"}'
                 exit 1
 
