@@ -36,6 +36,8 @@ internal static class DaemonCommandLine
                                    (CRIOCI_CNI_CONF_DIR; default /etc/cni/net.d)
           --cni-bin-dir DIRS       CNI plugin directories, ':'-separated (CRIOCI_CNI_BIN_DIR;
                                    default /usr/lib/cni:/opt/cni/bin)
+          --cni-native-bridge BOOL the built-in network's bridge step in the daemon (true) or by the
+                                   bridge and host-local plugins (false) (CRIOCI_CNI_NATIVE_BRIDGE; default true)
           --registry-config-dir DIR  hosts.toml directory: mirrors, plain HTTP, certificates
                                    (CRIOCI_REGISTRY_CONFIG_DIR; default /etc/crioci/certs.d)
           --registry-auth-file FILE  Docker config.json credentials (CRIOCI_REGISTRY_AUTH_FILE;
@@ -63,6 +65,7 @@ internal static class DaemonCommandLine
         ["--log-format"] = "CRIOCI_LOG_FORMAT",
         ["--cni-conf-dir"] = "CRIOCI_CNI_CONF_DIR",
         ["--cni-bin-dir"] = "CRIOCI_CNI_BIN_DIR",
+        ["--cni-native-bridge"] = "CRIOCI_CNI_NATIVE_BRIDGE",
         ["--registry-config-dir"] = "CRIOCI_REGISTRY_CONFIG_DIR",
         ["--registry-auth-file"] = "CRIOCI_REGISTRY_AUTH_FILE",
         ["--streaming-address"] = "CRIOCI_STREAMING_ADDRESS",
@@ -152,10 +155,18 @@ internal static class DaemonCommandLine
         var confDir = flags.GetValueOrDefault("--cni-conf-dir") ?? file.Cni?.ConfDir ?? defaults.ConfigDirectory;
         var binDirs = flags.GetValueOrDefault("--cni-bin-dir")?.Split(':', StringSplitOptions.RemoveEmptyEntries)
             ?? file.Cni?.BinDirs?.ToArray() ?? [.. defaults.PluginDirectories];
+        var native = flags.GetValueOrDefault("--cni-native-bridge") switch
+        {
+            null => defaults.NativeDefaultNetwork,
+            "true" => true,
+            "false" => false,
+            var other => throw new DaemonConfigException($"--cni-native-bridge / CRIOCI_CNI_NATIVE_BRIDGE: \"{other}\" is not true or false"),
+        };
         return defaults with
         {
             ConfigDirectory = Path.GetFullPath(confDir),
             PluginDirectories = [.. binDirs.Select(Path.GetFullPath)],
+            NativeDefaultNetwork = native,
         };
     }
 

@@ -225,6 +225,18 @@ public sealed class DaemonCommandLineTests : IDisposable
     private static string? NoEnvironment(string name) => null;
 
     [Fact]
+    public void Parse_CniNativeBridge_OnByDefaultOffByFlagOrEnvironment()
+    {
+        Assert.True(DaemonCommandLine.Parse([], NoEnvironment).Options!.Cni.NativeDefaultNetwork);
+        Assert.False(DaemonCommandLine.Parse(["--cni-native-bridge", "false"], NoEnvironment).Options!.Cni.NativeDefaultNetwork);
+        Assert.False(DaemonCommandLine.Parse([], name => name == "CRIOCI_CNI_NATIVE_BRIDGE" ? "false" : null).Options!.Cni.NativeDefaultNetwork);
+
+        var error = Assert.Throws<DaemonConfigException>(() => DaemonCommandLine.Parse(["--cni-native-bridge", "yes"], NoEnvironment));
+
+        Assert.StartsWith("--cni-native-bridge", error.Message);
+    }
+
+    [Fact]
     public void Parse_MissingConfigFile_ErrorNamesFile()
     {
         var missing = Path.Combine(directory.FullName, "absent.json");

@@ -13,6 +13,11 @@ namespace CriOci.PodSandbox.Network;
 /// <param name="Network">The conflist JSON as ADD ran it.</param>
 /// <param name="RuntimeConfig">The runtimeConfig object (all capabilities) as JSON.</param>
 /// <param name="Result">The final ADD result as JSON; null when ADD did not finish.</param>
+/// <param name="NativeBridge">
+/// True when the daemon did the bridge step itself (<see cref="Network.NativeBridge"/>), so DEL does
+/// it itself too; absent for pods attached through the plugins, which DEL runs as before. The
+/// network JSON stays the plugins' own, so a downgraded daemon still detaches such a pod with them.
+/// </param>
 internal sealed record CniCacheEntry(
     int Version,
     string PodSandboxId,
@@ -21,7 +26,8 @@ internal sealed record CniCacheEntry(
     string CniArgs,
     string Network,
     string RuntimeConfig,
-    string? Result);
+    string? Result,
+    bool? NativeBridge = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]

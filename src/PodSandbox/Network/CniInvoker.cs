@@ -11,13 +11,16 @@ namespace CriOci.PodSandbox.Network;
 /// prevResult; DEL in reverse order with the cached ADD result; STATUS from CNI 1.1.0 on.
 /// </summary>
 /// <param name="masquerade">The default network's node-wide source NAT; null: iptables (tests pass a fake, so they leave the host's nat table alone).</param>
-internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasquerade? masquerade = null) : ICniInvoker
+/// <param name="nativeBridge">The built-in network's bridge step done in-process; null: <see cref="NativeBridge"/> when <see cref="CniOptions.NativeDefaultNetwork"/> is on.</param>
+internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasquerade? masquerade = null, INativeBridge? nativeBridge = null) : ICniInvoker
 {
     public const string InterfaceName = "eth0";
 
     private readonly INodeMasquerade _masquerade = masquerade ?? new IptablesNodeMasquerade();
 
     private readonly CniConfigLoader _loader = new(options.ConfigDirectory);
+
+    private readonly INativeBridge? _nativeBridge = nativeBridge ?? (options.NativeDefaultNetwork ? new NativeBridge() : null);
 
     /// <summary>kubelet's pod CIDR(s) from UpdateRuntimeConfig; empty until it sends one.</summary>
     private volatile IReadOnlyList<string> _podSubnets = [];
@@ -39,17 +42,24 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasque
             // Once per subnet per daemon; afterwards a set lookup.
             await _masquerade.EnsureAsync(subnets, cancellationToken).ConfigureAwait(false);
         }
-        var executables = network.Plugins.Select(p => FindPlugin(network, p)).ToList();
+        // Only the network we own, never an admin's conflist, even one that looks the same.
+        var native = _nativeBridge is not null && loaded.MasqueradeSubnets is not null ? NativeBridgeConfig.TryFrom(network) : null;
+        var executables = network.Plugins.Select((p, i) => native is not null && i == 0 ? null : FindPlugin(network, p)).ToList();
         var entry = new CniCacheEntry(1, pod.PodSandboxId, InterfaceName, pod.NetworkNamespace, CniArgs(pod),
-            network.Json, RuntimeConfig(pod, _podSubnets).ToJsonString(), Result: null);
+            network.Json, RuntimeConfig(pod, _podSubnets).ToJsonString(), Result: null, NativeBridge: native is null ? null : true);
         // Cached before the first plugin runs: whatever ADD leaves half done, DEL can find.
         CniCache.Write(cacheDirectory, entry);
         var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
         JsonNode? previous = null;
         for (var i = 0; i < network.Plugins.Count; i++)
         {
+            if (executables[i] is not { } executable)
+            {
+                previous = await _nativeBridge!.AddAsync(native!, entry, network.CniVersion, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             var stdin = PluginStdin(network, network.Plugins[i], runtimeConfig, previous);
-            var output = await CniPluginProcess.RunAsync(executables[i], Environment("ADD", entry), stdin, options.PluginTimeout, cancellationToken).ConfigureAwait(false);
+            var output = await CniPluginProcess.RunAsync(executable, Environment("ADD", entry), stdin, options.PluginTimeout, cancellationToken).ConfigureAwait(false);
             try
             {
                 previous = JsonNode.Parse(output) as JsonObject ?? throw new UnavailableException("not a JSON object");
@@ -81,8 +91,14 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasque
         var environmentEntry = netnsGone ? entry with { NetworkNamespace = "" } : entry;
         var runtimeConfig = JsonNode.Parse(entry.RuntimeConfig)!.AsObject();
         var previous = entry.Result is null ? null : JsonNode.Parse(entry.Result);
+        var native = entry.NativeBridge == true && _nativeBridge is not null ? NativeBridgeConfig.TryFrom(network) : null;
         foreach (var plugin in network.Plugins.Reverse())
         {
+            if (native is not null && ReferenceEquals(plugin, network.Plugins[0]))
+            {
+                await _nativeBridge!.DeleteAsync(native, environmentEntry, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             var executable = FindPlugin(network, plugin);
             var outcome = await CniPluginProcess.InvokeAsync(executable, Environment("DEL", environmentEntry),
                 PluginStdin(network, plugin, runtimeConfig, previous), options.PluginTimeout, cancellationToken).ConfigureAwait(false);

@@ -5,6 +5,13 @@ namespace CriOci.PodSandbox.Network;
 /// <param name="PluginTimeout">How long one plugin invocation may take before it is killed and the operation fails.</param>
 public sealed record CniOptions(string ConfigDirectory, IReadOnlyList<string> PluginDirectories, TimeSpan PluginTimeout)
 {
+    /// <summary>
+    /// The built-in network's bridge step done in the daemon over rtnetlink instead of by the
+    /// bridge and host-local plugins (portmap still runs for pods with host ports). On in
+    /// <see cref="Default"/> (so for the daemon); off for options built field by field.
+    /// </summary>
+    public bool NativeDefaultNetwork { get; init; }
+
     public const string DefaultConfigDirectory = "/etc/cni/net.d";
 
     /// <summary>Debian's containernetworking-plugins install into /usr/lib/cni; upstream tarballs into /opt/cni/bin.</summary>
@@ -12,5 +19,5 @@ public sealed record CniOptions(string ConfigDirectory, IReadOnlyList<string> Pl
 
     public static TimeSpan DefaultPluginTimeout { get; } = TimeSpan.FromSeconds(60);
 
-    public static CniOptions Default { get; } = new(DefaultConfigDirectory, DefaultPluginDirectories, DefaultPluginTimeout);
+    public static CniOptions Default { get; } = new(DefaultConfigDirectory, DefaultPluginDirectories, DefaultPluginTimeout) { NativeDefaultNetwork = true };
 }
