@@ -29,6 +29,7 @@ internal sealed partial class SandboxManager
         {
             throw new FailedPreconditionException($"pod sandbox {podId} is not ready");
         }
+        _ = ContainerUserNamespaceOf(podId, sandbox.Config, config);
         var securityLabels = new LinuxSecurityLabels(appArmorProfile,
             _securityModules.SELinuxLabelsFor(config.Linux?.SecurityContext, sandbox.Config.Linux?.SecurityContext, podId));
         var id = NewId();

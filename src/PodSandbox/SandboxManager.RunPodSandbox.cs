@@ -26,6 +26,7 @@ internal sealed partial class SandboxManager
             throw new InvalidArgumentException($"runtime_handler \"{runtimeHandler}\" is not configured");
         }
         _securityModules.CheckSELinux(config.Linux?.SecurityContext?.SelinuxOptions, "config.linux.security_context.selinux_options");
+        _ = PodUserNamespaceOf(config, runtimeHandler);
         var id = NewId();
         var rollback = new Rollback(_logger);
         // A kubelet timeout cancels its wait, not our work: a half-built pod is never left.

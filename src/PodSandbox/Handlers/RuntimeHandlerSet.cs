@@ -25,7 +25,12 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
     private readonly ConcurrentDictionary<string, IContainerRuntime> _owners = new(StringComparer.Ordinal);
     private readonly Lazy<IReadOnlyList<RuntimeHandlerInfo>> _handlers;
 
-    public RuntimeHandlerSet(string defaultName, IContainerRuntime embedded, IReadOnlyDictionary<string, IContainerRuntime> external)
+    /// <param name="podUserNamespaces">
+    /// Whether the daemon does its part of a pod's own user namespace (<see cref="PodUserNamespaces"/>):
+    /// without it no handler can run such a pod, whatever the runtime binary supports.
+    /// </param>
+    public RuntimeHandlerSet(string defaultName, IContainerRuntime embedded, IReadOnlyDictionary<string, IContainerRuntime> external,
+        bool podUserNamespaces = false)
     {
         _defaultName = defaultName;
         _embedded = embedded;
@@ -33,13 +38,20 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
         // Probing runs each binary once; Status is the first to ask, not the daemon's start.
         _handlers = new Lazy<IReadOnlyList<RuntimeHandlerInfo>>(() =>
         [
-            // The embedded runtime refuses user namespaces; it makes "rro" mounts wherever the
-            // kernel has mount_setattr (5.12+), the same test its `features` answers with.
+            // The embedded runtime makes "rro" mounts wherever the kernel has mount_setattr
+            // (5.12+), the same test its `features` answers with.
             new RuntimeHandlerInfo(_defaultName, new RuntimeFeatures(
-                RecursiveReadOnlyMounts: OciRuntime.Init.RecursiveMountAttributes.KernelSupports(), UserNamespaces: false)),
+                RecursiveReadOnlyMounts: OciRuntime.Init.RecursiveMountAttributes.KernelSupports(), UserNamespaces: podUserNamespaces)),
             .. _external.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RuntimeHandlerInfo(pair.Key,
-                pair.Value is ExternalRuntime external ? RuntimeFeatures.Probe(external.Binary) : RuntimeFeatures.None)),
+                FeaturesOf(pair.Value, podUserNamespaces))),
         ]);
+    }
+
+    /// <summary>What an external binary says it supports, less user namespaces when the daemon cannot do its part.</summary>
+    private static RuntimeFeatures FeaturesOf(IContainerRuntime runtime, bool podUserNamespaces)
+    {
+        var probed = runtime is ExternalRuntime external ? RuntimeFeatures.Probe(external.Binary) : RuntimeFeatures.None;
+        return probed with { UserNamespaces = probed.UserNamespaces && podUserNamespaces };
     }
 
     /// <summary>The daemon's handlers: the embedded runtime, and one <see cref="ExternalRuntime"/> per configured binary.</summary>
@@ -50,10 +62,24 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
                 new ExternalBinary(pair.Value.Path, options.RootOf(pair.Key, stateDirectory), pair.Value.ExtraArgs ?? []),
                 runtimeExecutable,
                 RuntimeHandlerOptions.MonitorStateOf(pair.Key, stateDirectory))),
-            StringComparer.Ordinal));
+            StringComparer.Ordinal), PodUserNamespaces);
 
     /// <summary>The embedded handler first (it is the default), then the external ones by name.</summary>
     public IReadOnlyList<RuntimeHandlerInfo> Handlers => _handlers.Value;
+
+    /// <summary>
+    /// Whether the daemon runs pods in their own user namespace (the pod's pinned user
+    /// namespace, id-mapped image layers and volumes). Off: a pod asking for one is refused with
+    /// Unimplemented rather than run in the host's.
+    /// </summary>
+    public const bool PodUserNamespaces = false;
+
+    /// <summary>Whether <paramref name="handler"/> runs pods in their own user namespace (CRI Status lists the same).</summary>
+    public bool SupportsUserNamespaces(string handler)
+    {
+        var name = string.IsNullOrEmpty(handler) ? _defaultName : handler;
+        return Handlers.FirstOrDefault(h => h.Name == name)?.Features.UserNamespaces == true;
+    }
 
     /// <summary>Whether RunPodSandbox may use <paramref name="handler"/>; InvalidArgument naming it otherwise.</summary>
     public void Check(string handler) => _ = For(handler);
