@@ -66,6 +66,14 @@ public sealed class SandboxManagerUserNamespaceTests : IDisposable
         },
     };
 
+    private static async Task<string> OwnerAsync(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u %g", path]) { RedirectStandardOutput = true })!;
+        var output = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return output.Trim();
+    }
+
     private static ContainerImage Image() => new(
         "sha256:busybox", "docker.io/library/busybox:1.36", ["/layers/busybox"], User: null, Env: ["PATH=/bin"],
         Entrypoint: [], Cmd: ["sh"], WorkingDir: null, StopSignal: null);
@@ -155,6 +163,55 @@ public sealed class SandboxManagerUserNamespaceTests : IDisposable
             pod, ContainerConfig(Pod(Map(5, 100000, 65536))), PodConfig(null), Image(), NoImageVolumes, CancellationToken.None));
 
         Assert.Contains("container id 0", error.Message);
+    }
+
+    [Fact]
+    public async Task ModePodSupported_PodPinsItsUserNamespaceAndTheContainerJoinsItWithIdmappedLayersAndVolumes()
+    {
+        using var manager = NewManager(podUserNamespaces: true);
+        var maps = Pod(Map(0, 100000, 65536));
+        var podConfig = PodConfig(maps);
+        var pod = await manager.RunPodSandboxAsync(podConfig, "", CancellationToken.None);
+        var container = ContainerConfig(maps);
+        container.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = Path.Combine(_temp, "volume") });
+
+        var id = await manager.CreateContainerAsync(pod, container, podConfig, Image(), NoImageVolumes, CancellationToken.None);
+
+        var request = Assert.Single(_pinner.Requests);
+        Assert.Equal([new OciRuntime.Linux.IdRange(0, 100000, 65536)], request.UserNamespace!.Uids);
+        var userPin = Path.Combine(_options.StateDirectory, "pods", pod, "ns", "user");
+        var bundle = Path.Combine(_options.StateDirectory, "containers", id);
+        // Each image layer is id-mapped by the pod's namespace for the overlay, then let go.
+        Assert.Contains($"BindIdmapped /layers/busybox {bundle}/layers/0 {userPin}", _log.Calls);
+        Assert.Contains($"Unmount {bundle}/layers/0", _log.Calls);
+        Assert.False(Directory.Exists(Path.Combine(bundle, "layers")));
+        // The writable layer's root is the pod's root on the host.
+        var upper = Path.Combine(_options.RootDirectory, "containers", id, "upper");
+        Assert.Equal("100000 100000", await OwnerAsync(upper));
+        var spec = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundle, "config.json")), OciRuntime.Spec.OciJsonContext.Default.RuntimeSpec)!;
+        Assert.Contains(spec.Linux!.Namespaces!, n => n.Type == "user" && n.Path == userPin);
+        Assert.Equal(100000u, Assert.Single(spec.Linux.UidMappings!).HostId);
+        Assert.Equal(100000u, Assert.Single(spec.Linux.GidMappings!).HostId);
+        var volume = spec.Mounts!.Single(m => m.Destination == "/data");
+        Assert.Contains("idmap", volume.Options!);
+        Assert.Equal(100000u, Assert.Single(volume.UidMappings!).HostId);
+    }
+
+    [Fact]
+    public async Task ModePodSupported_ContainerAskingForOtherMaps_InvalidArgument()
+    {
+        using var manager = NewManager(podUserNamespaces: true);
+        var podConfig = PodConfig(Pod(Map(0, 100000, 65536)));
+        var pod = await manager.RunPodSandboxAsync(podConfig, "", CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidArgumentException>(() => manager.CreateContainerAsync(
+            pod, ContainerConfig(Pod(Map(0, 200000, 65536))), podConfig, Image(), NoImageVolumes, CancellationToken.None));
+        var node = await Assert.ThrowsAsync<InvalidArgumentException>(() => manager.CreateContainerAsync(
+            pod, ContainerConfig(new UserNamespace { Mode = NamespaceMode.Node }), podConfig, Image(), NoImageVolumes, CancellationToken.None));
+
+        Assert.Contains("differ", error.Message);
+        Assert.Contains("mode NODE", node.Message);
+        Assert.DoesNotContain(_log.Calls, call => call.StartsWith("Create", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
     /// namespace, id-mapped image layers and volumes). Off: a pod asking for one is refused with
     /// Unimplemented rather than run in the host's.
     /// </summary>
-    public const bool PodUserNamespaces = false;
+    public const bool PodUserNamespaces = true;
 
     /// <summary>Whether <paramref name="handler"/> runs pods in their own user namespace (CRI Status lists the same).</summary>
     public bool SupportsUserNamespaces(string handler)
