@@ -97,6 +97,39 @@ public sealed class PodUserNamespaceTests(RegistryFixture registry) : IAsyncLife
     }
 
     [Fact]
+    public async Task LayersOnAFileSystemWithoutIdmappedMounts_StatusSaysNoAndModePodIsUnimplemented()
+    {
+        // overlayfs takes no id-mapped mounts itself (a node whose /var/lib is an overlay, as in a container).
+        var baseDirectory = Path.Combine(Path.GetTempPath(), "crioci-e2e-" + Guid.NewGuid().ToString("N")[..12]);
+        foreach (var part in new[] { "lower", "upper", "work", "root" })
+        {
+            Directory.CreateDirectory(Path.Combine(baseDirectory, part == "root" ? "root" : "overlay-" + part));
+        }
+        await CommandRunner.RunAsync("mount", ["-t", "overlay", "overlay", "-o",
+            $"lowerdir={baseDirectory}/overlay-lower,upperdir={baseDirectory}/overlay-upper,workdir={baseDirectory}/overlay-work", $"{baseDirectory}/root"]);
+        var daemon = await DaemonProcess.StartAsync(baseDirectory);
+        try
+        {
+            var status = await daemon.Client.Runtime.StatusAsync(new StatusRequest());
+            var pod = CriRequests.Pod("userns-refused", Path.Combine(baseDirectory, "logs"));
+            pod.Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = Namespaces(NamespaceMode.Container) } };
+            var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+                await daemon.Client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = pod }));
+
+            Assert.False(status.RuntimeHandlers.Single(h => h.Name == "crioci").Features.UserNamespaces);
+            Assert.Equal(Grpc.Core.StatusCode.Unimplemented, error.StatusCode);
+            Assert.Contains("userns_options", error.Status.Detail);
+            Assert.Empty((await daemon.Client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
+            Assert.Empty(HostInspection.MountsUnder(daemon.StateDirectory));
+        }
+        finally
+        {
+            await daemon.DisposeAsync();
+            await PodLifecycleTests.CleanUpAsync(baseDirectory);
+        }
+    }
+
+    [Fact]
     public async Task ModePod_ContainersRunMappedShareTheNamespaceAndOwnTheirFiles()
     {
         var hostFile = Path.Combine(_volume, "from-host");

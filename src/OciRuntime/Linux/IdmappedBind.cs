@@ -10,6 +10,49 @@ namespace CriOci.OciRuntime.Linux;
 /// </summary>
 public static class IdmappedBind
 {
+    /// <summary>Overlay takes id-mapped lower layers from Linux 5.19 on.</summary>
+    private static readonly Version OverlayIdmappedLayers = new(5, 19);
+
+    /// <summary>
+    /// Whether a pod's image layers under <paramref name="directory"/> can be id-mapped for an
+    /// overlay here: the kernel's overlay takes id-mapped layers, and the directory's file system
+    /// takes id-mapped mounts (ext4, xfs, btrfs do; an overlay, as in a container, does not).
+    /// Tried for real on a detached clone, which the kernel discards when it is closed.
+    /// </summary>
+    public static bool WorksFor(string directory)
+    {
+        if (Environment.OSVersion.Version < OverlayIdmappedLayers || !Directory.Exists(directory))
+        {
+            return false;
+        }
+        var userNs = -1;
+        var tree = -1;
+        try
+        {
+            IdRange[] probe = [new IdRange(0, 100000, 65536)];
+            userNs = UserNamespaceSpawn.OpenUserNamespace(probe, probe);
+            tree = Errno.Check(LibC.open_tree(LibC.AT_FDCWD, directory, LibC.OPEN_TREE_CLONE | (uint)LibC.O_CLOEXEC), "open_tree", directory);
+            var attr = new LibC.MountAttr { AttrSet = LibC.MOUNT_ATTR_IDMAP, UserNamespaceFd = (ulong)userNs };
+            return LibC.mount_setattr(tree, "", (uint)LibC.AT_EMPTY_PATH, ref attr) == 0;
+        }
+        // A JIT-hosted process has no crioci_native library to clone with (LibC.UserNamespaceSpawn.cs).
+        catch (Exception exception) when (exception is SyscallException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (tree >= 0)
+            {
+                LibC.close(tree);
+            }
+            if (userNs >= 0)
+            {
+                LibC.close(userNs);
+            }
+        }
+    }
+
     /// <summary>Mounts an id-mapped clone of <paramref name="source"/> (without its submounts) on <paramref name="target"/>.</summary>
     /// <param name="userNamespacePath">A user namespace file (a pin or /proc/PID/ns/user) whose maps the mount takes.</param>
     public static void Mount(string source, string target, string userNamespacePath)
