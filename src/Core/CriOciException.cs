@@ -29,3 +29,6 @@ public sealed class ResourceExhaustedException(string message, Exception? inner 
 
 /// <summary>The operation ran past the deadline its caller gave.</summary>
 public sealed class DeadlineExceededException(string message) : CriOciException(message);
+
+/// <summary>The request asks for something this node does not support (gRPC UNIMPLEMENTED: "not supported/enabled in this service").</summary>
+public sealed class UnimplementedException(string message) : CriOciException(message);

@@ -128,6 +128,7 @@ internal sealed class CriInterceptor : Interceptor
         UnavailableException => new Status(StatusCode.Unavailable, Bounded(exception.Message)),
         ResourceExhaustedException => new Status(StatusCode.ResourceExhausted, Bounded(exception.Message)),
         DeadlineExceededException => new Status(StatusCode.DeadlineExceeded, Bounded(exception.Message)),
+        UnimplementedException => new Status(StatusCode.Unimplemented, Bounded(exception.Message)),
         // The call's token fires both when the client goes away and when its deadline passes;
         // report the deadline as such so kubelet's retry logic sees what happened.
         OperationCanceledException when context.CancellationToken.IsCancellationRequested =>

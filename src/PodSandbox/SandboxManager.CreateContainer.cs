@@ -29,6 +29,7 @@ internal sealed partial class SandboxManager
         {
             throw new FailedPreconditionException($"pod sandbox {podId} is not ready");
         }
+        var userNamespace = ContainerUserNamespaceOf(podId, sandbox.Config, config);
         var securityLabels = new LinuxSecurityLabels(appArmorProfile,
             _securityModules.SELinuxLabelsFor(config.Linux?.SecurityContext, sandbox.Config.Linux?.SecurityContext, podId));
         var id = NewId();
@@ -55,7 +56,16 @@ internal sealed partial class SandboxManager
                 throw new InvalidArgumentException($"image {image.Reference} has no layers");
             }
             using var mountSpan = RuntimeSpans.Start("container.rootfs.mount", id);
-            _mounter.MountOverlay(image.LayerDirectories, upper, work, rootfs);
+            if (userNamespace is not null)
+            {
+                IdmappedRootfs.Mount(_mounter, image.LayerDirectories, upper, work, rootfs, Path.Combine(bundle, "layers"),
+                    sandbox.Record.UserNamespace ?? throw new FailedPreconditionException($"pod sandbox {podId} has no pinned user namespace"),
+                    userNamespace.RootOnHost);
+            }
+            else
+            {
+                _mounter.MountOverlay(image.LayerDirectories, upper, work, rootfs);
+            }
             mountSpan?.Dispose();
             rollback.Push("unmount rootfs", () => _mounter.Unmount(rootfs));
 
@@ -64,7 +74,7 @@ internal sealed partial class SandboxManager
             var localhostProfile = await LoadLocalhostSeccompAsync(config.Linux?.SecurityContext?.Seccomp, cancellationToken).ConfigureAwait(false);
             var imageVolumeSources = ImageVolumes.Mount(_mounter, bundle, config, imageVolumes, rollback);
             var spec = ContainerSpecBuilder.Build(new ContainerSpecInput(id, config, sandbox.Config, sandbox.Record, image, user, localhostProfile,
-                imageVolumeSources, PidNamespaceToJoin(podId, sandbox, config), securityLabels));
+                imageVolumeSources, PidNamespaceToJoin(podId, sandbox, config), securityLabels, userNamespace));
             CreateMountSources(spec);
             AtomicFile.ReplaceVolatile(Path.Combine(bundle, "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
             specSpan?.Dispose();

@@ -31,7 +31,7 @@ internal sealed partial class SandboxManager
         {
             return null;
         }
-        var infra = await _infra.StartAsync(new PodInfraNamespaces(pins.Network, pins.Ipc, pins.Uts, SandboxStateDirectory(id)), CancellationToken.None).ConfigureAwait(false);
+        var infra = await _infra.StartAsync(new PodInfraNamespaces(pins.Network, pins.Ipc, pins.Uts, SandboxStateDirectory(id), pins.User), CancellationToken.None).ConfigureAwait(false);
         rollback.Push("stop pod infra process", () => _infra.StopAsync(infra));
         AtomicFile.WriteAllText(InfraFile(id), string.Create(CultureInfo.InvariantCulture, $"{infra.Pid} {infra.StartTime}"));
         return infra;

@@ -26,6 +26,7 @@ internal sealed partial class SandboxManager
             throw new InvalidArgumentException($"runtime_handler \"{runtimeHandler}\" is not configured");
         }
         _securityModules.CheckSELinux(config.Linux?.SecurityContext?.SelinuxOptions, "config.linux.security_context.selinux_options");
+        var userNamespace = PodUserNamespaceOf(config, runtimeHandler);
         var id = NewId();
         var rollback = new Rollback(_logger);
         // A kubelet timeout cancels its wait, not our work: a half-built pod is never left.
@@ -52,7 +53,7 @@ internal sealed partial class SandboxManager
             CreatePodCgroup(id, config, rollback);
 
             var pins = _pinner.Pin(Path.Combine(state, "ns"),
-                new PodNamespaceRequest(Network: !hostNetwork, Ipc: !hostIpc, Uts: !hostNetwork, hostname));
+                new PodNamespaceRequest(Network: !hostNetwork, Ipc: !hostIpc, Uts: !hostNetwork, hostname, userNamespace));
             rollback.Push("unpin namespaces", () => _pinner.Unpin(Path.Combine(state, "ns")));
 
             // CNI ADD once the netns is pinned; the undo (DEL from the cache AddAsync writes before
@@ -83,7 +84,7 @@ internal sealed partial class SandboxManager
 
             var record = new SandboxRecord(id, DateTimeOffset.UtcNow, Ready: true, runtimeHandler,
                 pins.Network, pins.Ipc, pins.Uts, shm,
-                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"), podIps, infra);
+                Path.Combine(state, "hostname"), Path.Combine(state, "hosts"), Path.Combine(state, "resolv.conf"), podIps, infra, pins.User);
             SandboxFiles.WriteHostname(record.HostnameFile, hostNetwork ? Environment.MachineName : hostname);
             SandboxFiles.WriteHosts(record.HostsFile, hostname, hostNetwork, podIps?.FirstOrDefault());
             SandboxFiles.WriteResolvConf(record.ResolvConfFile, config.DnsConfig);

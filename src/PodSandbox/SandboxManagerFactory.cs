@@ -34,7 +34,8 @@ public static class SandboxManagerFactory
         var mounter = new Mounter();
         var embedded = new ContainerRuntime(new RuntimeOptions(options.RuntimeExecutable, options.RuntimeStateRoot));
         embedded.PrepareStandby();
-        var runtime = Handlers.RuntimeHandlerSet.Create(options.RuntimeHandlers, embedded, options.RuntimeExecutable, options.StateDirectory);
+        // Image layers live under the daemon's root directory too (one file system to probe).
+        var runtime = Handlers.RuntimeHandlerSet.Create(options.RuntimeHandlers, embedded, options.RuntimeExecutable, options.StateDirectory, options.RootDirectory);
         var logger = loggerFactory.CreateLogger<SandboxManager>();
         var cni = new CniInvoker(options.Cni ?? CniOptions.Default, logger);
         options = options with { PodCgroupHierarchy = options.PodCgroupHierarchy ?? OciRuntime.Cgroups.CgroupHierarchy.Detect() };

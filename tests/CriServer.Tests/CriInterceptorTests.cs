@@ -24,6 +24,7 @@ public sealed class CriInterceptorTests : IAsyncLifetime
         { new FailedPreconditionException("x"), StatusCode.FailedPrecondition },
         { new UnavailableException("x"), StatusCode.Unavailable },
         { new DeadlineExceededException("x"), StatusCode.DeadlineExceeded },
+        { new UnimplementedException("x"), StatusCode.Unimplemented },
         { new InvalidOperationException("x"), StatusCode.Internal },
         { new RpcException(new Status(StatusCode.Unimplemented, "x")), StatusCode.Unimplemented },
     };

@@ -157,6 +157,14 @@ public static class BadRequestTable
             {
                 SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { Network = (NamespaceMode)InvalidEnum } },
             }));
+        foreach (var (name, userns) in BadUserNamespaces())
+        {
+            yield return Row(rpc, $"userns_options {name}", InvalidArgument, "config.linux.security_context.namespace_options.userns_options",
+                RunPod(p => p.Linux = new LinuxPodSandboxConfig
+                {
+                    SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { UsernsOptions = userns } },
+                }));
+        }
         yield return Row(rpc, "invalid port mapping protocol", InvalidArgument, "config.port_mappings",
             RunPod(p => p.PortMappings.Add(new PortMapping { Protocol = (Protocol)InvalidEnum, ContainerPort = 80, HostPort = 18080 })));
         yield return Row(rpc, "config.linux.cgroup_parent climbing out", InvalidArgument, "config.linux.cgroup_parent",
@@ -167,6 +175,22 @@ public static class BadRequestTable
             RunPod(p => p.Linux = new LinuxPodSandboxConfig { Sysctls = { ["net/../kernel/pid_max"] = "1" } }));
         yield return Row(rpc, "message over 16 MiB", ResourceExhausted, null,
             RunPod(p => p.Annotations["huge"] = SeventeenMebibytes));
+    }
+
+    /// <summary>userns_options kubelet would never send: refused whether or not the node supports user namespaces.</summary>
+    private static IEnumerable<(string Name, UserNamespace Options)> BadUserNamespaces()
+    {
+        static UserNamespace Pod(uint containerId, uint hostId, uint length) => new()
+        {
+            Mode = NamespaceMode.Pod,
+            Uids = { new IDMapping { ContainerId = containerId, HostId = hostId, Length = length } },
+            Gids = { new IDMapping { ContainerId = containerId, HostId = hostId, Length = length } },
+        };
+        yield return ("invalid mode", new UserNamespace { Mode = (NamespaceMode)InvalidEnum });
+        yield return ("mode POD without maps", new UserNamespace { Mode = NamespaceMode.Pod });
+        yield return ("not mapping container id 0", Pod(1, 100000, 65536));
+        yield return ("mapping past the largest id", Pod(0, uint.MaxValue - 10, 65536));
+        yield return ("mapping no ids", Pod(0, 100000, 0));
     }
 
     private static IEnumerable<BadRequest> ListPodSandbox()

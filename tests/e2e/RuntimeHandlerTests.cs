@@ -144,7 +144,7 @@ public sealed class RuntimeHandlerTests(RegistryFixture registry) : IAsyncLifeti
         var runcFeatures = await RunBinaryUncheckedAsync("runc", "features");
         Assert.Equal(runcFeatures.ExitCode == 0 && runcFeatures.StandardOutput.Contains("\"rro\""), handlers["runc"].Features.RecursiveReadOnlyMounts);
         Assert.False(handlers["crun"].Features.UserNamespaces);
-        Assert.False(handlers["crioci"].Features.UserNamespaces);
+        Assert.True(handlers["crioci"].Features.UserNamespaces);
         // The embedded runtime agrees with its own `features` document on "rro".
         var embeddedFeatures = await CommandRunner.RunAsync(RepositoryPaths.Runtime, ["features"]);
         Assert.Equal(embeddedFeatures.StandardOutput.Contains("\"rro\""), handlers["crioci"].Features.RecursiveReadOnlyMounts);

@@ -20,7 +20,8 @@ public sealed record PodInfraProcess(int Pid, ulong StartTime)
 
 /// <summary>The pod's pinned namespaces the reaper sits in (null: the host's); its PID namespace is always new.</summary>
 /// <param name="PodDirectory">The pod's state directory: only shown on the reaper's command line, so ps (and leak checks) tell whose it is.</param>
-public sealed record PodInfraNamespaces(string? Network, string? Ipc, string? Uts, string PodDirectory)
+/// <param name="User">The pod's own user namespace: the new PID namespace is then made inside it, so the pod's root owns it (and can mount its /proc).</param>
+public sealed record PodInfraNamespaces(string? Network, string? Ipc, string? Uts, string PodDirectory, string? User = null)
 {
     internal static readonly (string Flag, int CloneFlag)[] Kinds =
     [
@@ -59,6 +60,10 @@ public static class PodInfra
             foreach (var (flag, _, path) in namespaces.Present())
             {
                 args.AddRange(["--" + flag, path]);
+            }
+            if (namespaces.User is { } user)
+            {
+                args.AddRange(["--userns", user]);
             }
             var devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
             try
@@ -104,7 +109,8 @@ public static class PodInfra
             devNull = Errno.Check(LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
             var pid = ProcessSpawner.Spawn(new SpawnRequest(runtimeExecutable, [runtimeExecutable, Verb, "--detached", "--pod", namespaces.PodDirectory],
                 ["PATH=" + Spec.SpecDefaults.DefaultPath], [devNull, devNull, devNull], joins,
-                UnshareFlags: LibC.CLONE_NEWPID, NewSession: true));
+                UnshareFlags: LibC.CLONE_NEWPID, NewSession: true,
+                UserNamespace: namespaces.User is { } user ? new UserNamespaceRequest(user, [], []) : null));
             SyncPipe.Send(syncFd, SyncPipe.Ready, pid.ToString(CultureInfo.InvariantCulture));
             return 0;
         }

@@ -58,7 +58,8 @@ public static class UserNamespaceConfig
         return new UserNamespaceRequest(null, uids, gids);
     }
 
-    internal static List<IdRange> Ranges(string name, IReadOnlyList<IdMappingSpec> mappings)
+    /// <summary>Checked maps: sizes above 0, no id past 4294967294, no overlap inside or outside, within the kernel's limits.</summary>
+    public static List<IdRange> Ranges(string name, IReadOnlyList<IdMappingSpec> mappings)
     {
         var ranges = new List<IdRange>();
         foreach (var mapping in mappings)

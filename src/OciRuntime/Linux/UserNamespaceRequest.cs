@@ -20,14 +20,15 @@ public sealed record UserNamespaceRequest(
 {
     /// <summary>
     /// The host's uid and gid of the namespace's root: from the maps of a new namespace, from
-    /// /proc/PID/uid_map and gid_map for one joined as /proc/PID/ns/user; null when unknown (a
-    /// bind-mounted namespace file, whose maps only a process inside could read).
+    /// /proc/PID/uid_map and gid_map for one joined as /proc/PID/ns/user, from the maps given
+    /// beside a bind-mounted namespace file (containerd and CriOci write them: only a process
+    /// inside could read its maps); null when unknown.
     /// </summary>
     public (uint Uid, uint Gid)? RootOnHost()
     {
         var (uids, gids) = JoinPath is null ? (UidMappings, GidMappings)
             : JoinedMaps() is { } joined ? (joined.Uids, joined.Gids)
-            : ((IReadOnlyList<IdRange>)[], (IReadOnlyList<IdRange>)[]);
+            : (UidMappings, GidMappings);
         return HostIdOfRoot(uids) is { } uid && HostIdOfRoot(gids) is { } gid ? (uid, gid) : null;
     }
 

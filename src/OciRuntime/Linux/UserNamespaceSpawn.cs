@@ -42,19 +42,35 @@ public static unsafe class UserNamespaceSpawn
 
     /// <summary>
     /// A descriptor of a new user namespace with these maps and no process in it, for
-    /// mount_setattr(MOUNT_ATTR_IDMAP): a child is cloned into it, the maps are written, the
-    /// namespace is opened through /proc and the child, never released, is killed and reaped.
+    /// mount_setattr(MOUNT_ATTR_IDMAP): see <see cref="HoldNamespaces"/>.
     /// </summary>
     public static int OpenUserNamespace(IReadOnlyList<IdRange> uidMappings, IReadOnlyList<IdRange> gidMappings)
     {
+        var fd = -1;
+        HoldNamespaces(uidMappings, gidMappings, 0, pid =>
+        {
+            var path = $"/proc/{pid}/ns/user";
+            fd = Errno.Check(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", path);
+        });
+        return fd;
+    }
+
+    /// <summary>
+    /// Makes a new user namespace with these maps, and the namespaces of <paramref name="ownedFlags"/>
+    /// owned by it, held by a child cloned into them that never runs anything of its own;
+    /// <paramref name="withHolder"/> gets its pid (to open or bind-mount /proc/PID/ns/*), then the
+    /// child is killed and reaped. A pod's namespaces are made this way: created by one clone,
+    /// the kernel makes them owned by the new user namespace.
+    /// </summary>
+    public static void HoldNamespaces(IReadOnlyList<IdRange> uidMappings, IReadOnlyList<IdRange> gidMappings, int ownedFlags, Action<int> withHolder)
+    {
         // The child only waits on its release pipe; nothing is ever exec'd.
         var holder = new SpawnRequest("/nonexistent", ["crioci-userns-holder"], [], []);
-        var child = Clone(holder, joinPath: null, cloneFlags: LibC.CLONE_NEWUSER, unshareFlags: 0);
+        var child = Clone(holder, joinPath: null, cloneFlags: LibC.CLONE_NEWUSER | ownedFlags, unshareFlags: 0);
         try
         {
             WriteMaps(child.Pid, new UserNamespaceRequest(null, uidMappings, gidMappings));
-            var path = $"/proc/{child.Pid}/ns/user";
-            return Errno.Check(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open", path);
+            withHolder(child.Pid);
         }
         finally
         {

@@ -55,6 +55,9 @@ public static class ContainerSpecBuilder
                 Resources = BuildResources(config.Linux?.Resources, privileged),
                 Seccomp = BuildSeccomp(security, privileged, capabilities, input.LocalhostSeccompProfile),
                 MountLabel = input.SecurityLabels?.SELinux?.MountLabel,
+                // The maps beside the pinned user namespace's path describe it, as containerd writes them.
+                UidMappings = input.UserNamespace is { } userns ? Sandboxes.PodUserNamespace.ToSpec(userns.Uids) : null,
+                GidMappings = input.UserNamespace is { } usernsGids ? Sandboxes.PodUserNamespace.ToSpec(usernsGids.Gids) : null,
             },
         };
     }
@@ -171,6 +174,14 @@ public static class ContainerSpecBuilder
     {
         var pidMode = input.Config.Linux?.SecurityContext?.NamespaceOptions?.Pid ?? NamespaceMode.Container;
         var namespaces = new List<NamespaceSpec> { new() { Type = "mount" } };
+        if (input.UserNamespace is not null)
+        {
+            namespaces.Add(new NamespaceSpec
+            {
+                Type = "user",
+                Path = input.Sandbox.UserNamespace ?? throw new InvalidArgumentException($"pod sandbox {input.Sandbox.Id} has no pinned user namespace to join"),
+            });
+        }
         if (pidMode != NamespaceMode.Node)
         {
             // POD and TARGET join an existing namespace: the pod's reaper's or the target
@@ -268,15 +279,41 @@ public static class ContainerSpecBuilder
                 }
                 options.Add("rro");
             }
-            mounts.Add(new MountSpec
+            mounts.Add(IdMappedInPod(input.UserNamespace, mount, new MountSpec
             {
                 Destination = mount.ContainerPath,
                 Type = "bind",
                 Source = mount.HostPath,
                 Options = options,
-            });
+            }));
         }
         return mounts;
+    }
+
+    /// <summary>
+    /// In a pod with its own user namespace a volume is id-mapped (as containerd 2 does), so the
+    /// host's root owns it as the pod's root: by the mount's own maps when kubelet sent some,
+    /// else by the pod's.
+    /// </summary>
+    private static MountSpec IdMappedInPod(Sandboxes.PodUserNamespace? userNamespace, Mount mount, MountSpec spec)
+    {
+        if (userNamespace is null)
+        {
+            return spec;
+        }
+        var own = mount.UidMappings.Count > 0 && mount.GidMappings.Count > 0
+            ? Sandboxes.PodUserNamespace.From(new NamespaceOption
+            {
+                UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod, Uids = { mount.UidMappings }, Gids = { mount.GidMappings } },
+            }, $"mounts[{mount.ContainerPath}]")
+            : null;
+        var maps = own ?? userNamespace;
+        return spec with
+        {
+            Options = [.. spec.Options ?? [], "idmap"],
+            UidMappings = Sandboxes.PodUserNamespace.ToSpec(maps.Uids),
+            GidMappings = Sandboxes.PodUserNamespace.ToSpec(maps.Gids),
+        };
     }
 
     private static Dictionary<string, string> BuildAnnotations(ContainerSpecInput input)

@@ -25,35 +25,73 @@ public sealed class RuntimeHandlerSet : IContainerRuntime
     private readonly ConcurrentDictionary<string, IContainerRuntime> _owners = new(StringComparer.Ordinal);
     private readonly Lazy<IReadOnlyList<RuntimeHandlerInfo>> _handlers;
 
-    public RuntimeHandlerSet(string defaultName, IContainerRuntime embedded, IReadOnlyDictionary<string, IContainerRuntime> external)
+    /// <param name="podUserNamespaces">
+    /// Whether the daemon does its part of a pod's own user namespace (<see cref="PodUserNamespacesWork"/>):
+    /// without it no handler can run such a pod, whatever the runtime binary supports.
+    /// </param>
+    public RuntimeHandlerSet(string defaultName, IContainerRuntime embedded, IReadOnlyDictionary<string, IContainerRuntime> external,
+        bool podUserNamespaces = false)
+        : this(defaultName, embedded, external, () => podUserNamespaces)
+    {
+    }
+
+    /// <param name="podUserNamespaces">Asked once, with the first question about the handlers (it may probe the kernel).</param>
+    public RuntimeHandlerSet(string defaultName, IContainerRuntime embedded, IReadOnlyDictionary<string, IContainerRuntime> external,
+        Func<bool> podUserNamespaces)
     {
         _defaultName = defaultName;
         _embedded = embedded;
         _external = external;
         // Probing runs each binary once; Status is the first to ask, not the daemon's start.
-        _handlers = new Lazy<IReadOnlyList<RuntimeHandlerInfo>>(() =>
+        _handlers = new Lazy<IReadOnlyList<RuntimeHandlerInfo>>(() => Describe(podUserNamespaces()));
+    }
+
+    private IReadOnlyList<RuntimeHandlerInfo> Describe(bool podUserNamespaces) =>
         [
-            // The embedded runtime refuses user namespaces; it makes "rro" mounts wherever the
-            // kernel has mount_setattr (5.12+), the same test its `features` answers with.
+            // The embedded runtime makes "rro" mounts wherever the kernel has mount_setattr
+            // (5.12+), the same test its `features` answers with.
             new RuntimeHandlerInfo(_defaultName, new RuntimeFeatures(
-                RecursiveReadOnlyMounts: OciRuntime.Init.RecursiveMountAttributes.KernelSupports(), UserNamespaces: false)),
+                RecursiveReadOnlyMounts: OciRuntime.Init.RecursiveMountAttributes.KernelSupports(), UserNamespaces: podUserNamespaces)),
             .. _external.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => new RuntimeHandlerInfo(pair.Key,
-                pair.Value is ExternalRuntime external ? RuntimeFeatures.Probe(external.Binary) : RuntimeFeatures.None)),
-        ]);
+                FeaturesOf(pair.Value, podUserNamespaces))),
+        ];
+
+    /// <summary>What an external binary says it supports, less user namespaces when the daemon cannot do its part.</summary>
+    private static RuntimeFeatures FeaturesOf(IContainerRuntime runtime, bool podUserNamespaces)
+    {
+        var probed = runtime is ExternalRuntime external ? RuntimeFeatures.Probe(external.Binary) : RuntimeFeatures.None;
+        return probed with { UserNamespaces = probed.UserNamespaces && podUserNamespaces };
     }
 
     /// <summary>The daemon's handlers: the embedded runtime, and one <see cref="ExternalRuntime"/> per configured binary.</summary>
-    public static RuntimeHandlerSet Create(RuntimeHandlerOptions options, IContainerRuntime embedded, string runtimeExecutable, string stateDirectory) =>
+    /// <param name="layerDirectory">Where image layers are unpacked: a pod's own user namespace needs them id-mapped (<see cref="PodUserNamespacesWork"/>).</param>
+    public static RuntimeHandlerSet Create(RuntimeHandlerOptions options, IContainerRuntime embedded, string runtimeExecutable, string stateDirectory,
+        string layerDirectory) =>
         new(options.DefaultName, embedded, options.External.ToDictionary(
             pair => pair.Key,
             pair => (IContainerRuntime)new ExternalRuntime(new ExternalRuntimeOptions(
                 new ExternalBinary(pair.Value.Path, options.RootOf(pair.Key, stateDirectory), pair.Value.ExtraArgs ?? []),
                 runtimeExecutable,
                 RuntimeHandlerOptions.MonitorStateOf(pair.Key, stateDirectory))),
-            StringComparer.Ordinal));
+            StringComparer.Ordinal), () => PodUserNamespacesWork(layerDirectory));
 
     /// <summary>The embedded handler first (it is the default), then the external ones by name.</summary>
     public IReadOnlyList<RuntimeHandlerInfo> Handlers => _handlers.Value;
+
+    /// <summary>
+    /// Whether the daemon can run pods in their own user namespace here (the pod's pinned user
+    /// namespace, id-mapped image layers and volumes): the kernel and the layers' file system
+    /// must take id-mapped overlay layers. Otherwise a pod asking for one is refused with
+    /// Unimplemented rather than run in the host's.
+    /// </summary>
+    public static bool PodUserNamespacesWork(string layerDirectory) => OciRuntime.Linux.IdmappedBind.WorksFor(layerDirectory);
+
+    /// <summary>Whether <paramref name="handler"/> runs pods in their own user namespace (CRI Status lists the same).</summary>
+    public bool SupportsUserNamespaces(string handler)
+    {
+        var name = string.IsNullOrEmpty(handler) ? _defaultName : handler;
+        return Handlers.FirstOrDefault(h => h.Name == name)?.Features.UserNamespaces == true;
+    }
 
     /// <summary>Whether RunPodSandbox may use <paramref name="handler"/>; InvalidArgument naming it otherwise.</summary>
     public void Check(string handler) => _ = For(handler);

@@ -42,6 +42,9 @@ internal sealed partial class Mounter : IMounter
     public void MountReadOnlyOverlay(IReadOnlyList<string> lowerDirectories, string target) =>
         Errno.Check(mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, $"lowerdir={string.Join(':', lowerDirectories)}"), "mount overlay", target);
 
+    public void BindIdmapped(string source, string target, string userNamespacePath) =>
+        OciRuntime.Linux.IdmappedBind.Mount(source, target, userNamespacePath);
+
     public void Unmount(string target)
     {
         // Loop: the same path may carry stacked mounts.

@@ -16,7 +16,8 @@ public sealed record SandboxRecord(
     string HostsFile,
     string ResolvConfFile,
     IReadOnlyList<string>? PodIps = null,
-    OciRuntime.Infra.PodInfraProcess? Infra = null);
+    OciRuntime.Infra.PodInfraProcess? Infra = null,
+    string? UserNamespace = null);
 
 /// <summary>A container as persisted in container.json; its CRI config is stored beside it as config.pb.</summary>
 /// <param name="User">The identity its process was given, for ContainerStatus; null in records written before it was kept.</param>

@@ -86,6 +86,14 @@ public sealed class UserNamespaceConfigTests
         Assert.Null(new UserNamespaceRequest("/run/pods/p1/userns", [], []).RootOnHost());
     }
 
+    [Fact]
+    public void RootOnHost_JoinedThroughAPinWithMapsBeside_IsTheHostIdOfContainerIdZeroInThem()
+    {
+        var request = new UserNamespaceRequest("/run/pods/p1/userns", [new IdRange(0, 100000, 65536)], [new IdRange(0, 200000, 65536)]);
+
+        Assert.Equal((100000u, 200000u), request.RootOnHost());
+    }
+
     public static TheoryData<RuntimeSpec, string> Refused => new()
     {
         { Spec([new() { Type = "pid" }], [Map(0, 100000, 65536)], null), "are set but linux.namespaces has no user namespace" },

@@ -29,5 +29,7 @@ internal sealed class FakeMounter(CallLog log) : IMounter
 
     public void MountReadOnlyOverlay(IReadOnlyList<string> lowerDirectories, string target) => log.Add($"MountReadOnlyOverlay {target}");
 
+    public void BindIdmapped(string source, string target, string userNamespacePath) => log.Add($"BindIdmapped {source} {target} {userNamespacePath}");
+
     public void Unmount(string target) => log.Add($"Unmount {target}");
 }

@@ -24,7 +24,8 @@ internal sealed class FakeNamespacePinner(CallLog log) : INamespacePinner
         return new PinnedNamespaces(
             request.Network ? Path.Combine(directory, "net") : null,
             request.Ipc ? Path.Combine(directory, "ipc") : null,
-            request.Uts ? Path.Combine(directory, "uts") : null);
+            request.Uts ? Path.Combine(directory, "uts") : null,
+            request.UserNamespace is not null ? Path.Combine(directory, "user") : null);
     }
 
     public void Unpin(string directory) => log.Add($"Unpin {directory}");

@@ -33,7 +33,7 @@ public sealed class NamespacePinnerTests : IDisposable
     {
         var ns = Path.Combine(_directory, "ns");
         Directory.CreateDirectory(ns);
-        foreach (var name in new[] { "net", "ipc", "uts" })
+        foreach (var name in new[] { "net", "ipc", "uts", "user" })
         {
             File.WriteAllBytes(Path.Combine(ns, name), []);
         }
@@ -41,7 +41,7 @@ public sealed class NamespacePinnerTests : IDisposable
 
         new NamespacePinner(new FakeMounter(log)).Unpin(ns);
 
-        Assert.Equal([$"Unmount {ns}/net", $"Unmount {ns}/ipc", $"Unmount {ns}/uts"], log.Calls);
+        Assert.Equal([$"Unmount {ns}/net", $"Unmount {ns}/ipc", $"Unmount {ns}/uts", $"Unmount {ns}/user"], log.Calls);
         Assert.Empty(Directory.GetFiles(ns));
     }
 }
