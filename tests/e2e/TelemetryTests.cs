@@ -59,7 +59,7 @@ public sealed class TelemetryTests(RegistryFixture registry)
             var pulls = await prometheus.WaitForAsync("""crioci_image_pull_duration_seconds_count{image_pull_result="success"}""", v => v >= 1);
             var pulledBytes = await prometheus.WaitForAsync("crioci_image_pull_bytes_total", v => v > 0);
             var bridgeAdds = await prometheus.WaitForAsync(
-                """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="ADD",cni_result="success"}""", v => v >= 1);
+                """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="ADD",cni_result="success",cni_in_process="true"}""", v => v >= 1);
             var execs = await prometheus.WaitForAsync("""crioci_exec_sessions_total{exec_kind="sync"}""", v => v >= 1);
             // The hog's monitor leaves once it has recorded the exit; the app's stays.
             var monitors = await prometheus.WaitForAsync("""crioci_monitors{monitor_kind="container"}""", v => v == 1);
@@ -87,7 +87,7 @@ public sealed class TelemetryTests(RegistryFixture registry)
             Assert.Equal(0, await prometheus.WaitForAsync("""crioci_containers{state="running"}""", v => v == 0));
             Assert.Equal(0, await prometheus.WaitForAsync("""crioci_monitors{monitor_kind="container"}""", v => v == 0));
             Assert.Equal(1, await prometheus.WaitForAsync(
-                """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="DEL",cni_result="success"}""", v => v >= 1));
+                """crioci_cni_plugin_duration_seconds_count{cni_plugin="bridge",cni_command="DEL",cni_result="success",cni_in_process="true"}""", v => v >= 1));
             var health = await CommandRunner.RunUncheckedAsync(RepositoryPaths.Daemon, ["health", "--socket", daemon.SocketPath]);
             Assert.True(health.ExitCode == 0, health.StandardError);
             Assert.Contains("Serving", health.StandardOutput);

@@ -74,8 +74,9 @@ internal static class ExecFifoRelease
                 if ((fifoEvents & LibC.POLLHUP) != 0)
                 {
                     // The writer came and went without a byte for us: another `start` took it,
-                    // or the init is on its way out and its pidfd will say so next.
-                    if (ProcStat.IsSameLiveProcess(initPid, initStartTime))
+                    // or the init is on its way out (killed, it closes its end before its pidfd
+                    // says it is gone).
+                    if (ProcStat.IsSameLiveProcess(initPid, initStartTime) && !ProcStat.IsExiting(initPid))
                     {
                         throw new FailedPreconditionException($"container {id} was already started");
                     }

@@ -15,6 +15,28 @@ public static class ProcStat
     public static bool IsSameLiveProcess(int pid, ulong startTime) =>
         pid > 0 && Read(pid) is { } text && StartTimeOf(text) == startTime && StateLetterOf(text) is not ('Z' or 'X');
 
+    /// <summary>PF_EXITING in the task's flags: it has begun to exit (and may already have closed its files), but is not a zombie yet.</summary>
+    private const ulong ExitingFlag = 0x4;
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is on its way out: killed, it closes its descriptors
+    /// before it becomes a zombie, so a peer can see them closed while its state letter still
+    /// says it runs.
+    /// </summary>
+    public static bool IsExiting(int pid) => Read(pid) is { } text && FlagsOf(text) is { } flags && (flags & ExitingFlag) != 0;
+
+    private static ulong? FlagsOf(string text)
+    {
+        var afterName = text.LastIndexOf(')');
+        if (afterName < 0 || afterName + 2 > text.Length)
+        {
+            return null;
+        }
+        var fields = text[(afterName + 2)..].Split(' ');
+        // fields[0] is field 3 (state); field 9 (flags) is therefore fields[6].
+        return fields.Length > 6 && ulong.TryParse(fields[6], out var flags) ? flags : null;
+    }
+
     private static ulong? StartTimeOf(string text)
     {
         // The command name (field 2) is in parentheses and may itself contain spaces or ')'.

@@ -55,7 +55,11 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasque
         {
             if (executables[i] is not { } executable)
             {
-                previous = await _nativeBridge!.AddAsync(native!, entry, network.CniVersion, cancellationToken).ConfigureAwait(false);
+                using (var call = Telemetry.CniPluginCall.InProcess(CniNetworkConfig.TypeOf(network.Plugins[i]), "ADD"))
+                {
+                    previous = await _nativeBridge!.AddAsync(native!, entry, network.CniVersion, cancellationToken).ConfigureAwait(false);
+                    call.Succeeded();
+                }
                 continue;
             }
             var stdin = PluginStdin(network, network.Plugins[i], runtimeConfig, previous);
@@ -96,7 +100,11 @@ internal sealed class CniInvoker(CniOptions options, ILogger logger, INodeMasque
         {
             if (native is not null && ReferenceEquals(plugin, network.Plugins[0]))
             {
-                await _nativeBridge!.DeleteAsync(native, environmentEntry, cancellationToken).ConfigureAwait(false);
+                using (var call = Telemetry.CniPluginCall.InProcess(CniNetworkConfig.TypeOf(plugin), "DEL"))
+                {
+                    await _nativeBridge!.DeleteAsync(native, environmentEntry, cancellationToken).ConfigureAwait(false);
+                    call.Succeeded();
+                }
                 continue;
             }
             var executable = FindPlugin(network, plugin);

@@ -83,6 +83,7 @@ public sealed class CniTelemetryTests : IDisposable
         {
             Assert.Equal("ADD", d.Tags["cni.command"]);
             Assert.Equal("success", d.Tags["cni.result"]);
+            Assert.Equal(false, d.Tags["cni.in_process"]);
             Assert.True(d.Seconds > 0);
         });
     }
@@ -131,6 +132,36 @@ public sealed class CniTelemetryTests : IDisposable
     private CniPodRequest Pod() => new("pod-otel", _cni.Netns, "web", "shop", "uid-1", [], null);
 
     /// <summary>Runs <paramref name="work"/> under a root span of its own and returns the spans of that trace (the root excluded).</summary>
+    [Fact]
+    public async Task InProcessStep_SuccessAndFailure_RecordedAsThePluginWithInProcessTrue()
+    {
+        var trace = await RunTracedAsync(() =>
+        {
+            using (var call = CniPluginCall.InProcess("otel-inproc-ok", "ADD"))
+            {
+                call.Succeeded();
+            }
+            using (CniPluginCall.InProcess("otel-inproc-failed", "DEL"))
+            {
+                // Threw before Succeeded: recorded as an error.
+            }
+            return Task.CompletedTask;
+        });
+
+        var ok = Assert.Single(trace, s => s.DisplayName == "cni.plugin otel-inproc-ok ADD");
+        Assert.Equal(true, ok.GetTagItem("cni.in_process"));
+        Assert.Equal("success", ok.GetTagItem("cni.result"));
+        Assert.Null(ok.GetTagItem("process.exit.code"));
+        Assert.Equal(ActivityStatusCode.Unset, ok.Status);
+        var failed = Assert.Single(trace, s => s.DisplayName == "cni.plugin otel-inproc-failed DEL");
+        Assert.Equal("error", failed.GetTagItem("cni.result"));
+        Assert.Equal(ActivityStatusCode.Error, failed.Status);
+        Assert.Equal(true, Assert.Single(Durations("otel-inproc-ok")).Tags["cni.in_process"]);
+        var failedDuration = Assert.Single(Durations("otel-inproc-failed"));
+        Assert.Equal("error", failedDuration.Tags["cni.result"]);
+        Assert.Equal(true, failedDuration.Tags["cni.in_process"]);
+    }
+
     private async Task<IReadOnlyList<Activity>> RunTracedAsync(Func<Task> work)
     {
         ActivityTraceId traceId;
