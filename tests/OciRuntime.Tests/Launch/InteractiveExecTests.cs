@@ -145,7 +145,8 @@ public sealed class InteractiveExecTests : IAsyncLifetime
         var process = await _runtime.ExecInteractiveAsync(_id, Process("sh", "-c", "echo $PPID; exec sleep 600"), stdin: true, CancellationToken.None);
         var seen = new StringBuilder();
         await StreamText.ReadUntilAsync(process.Stdout, seen, "\n");
-        var sleepers = SleepersInContainer();
+        // The shell printed before it exec'd sleep: wait for the exec rather than race it.
+        var sleepers = await SleepersInContainerAsync();
 
         await process.DisposeAsync();
 
@@ -153,6 +154,19 @@ public sealed class InteractiveExecTests : IAsyncLifetime
         Assert.Single(sleepers);
         Assert.Empty(SleepersInContainer());
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => _ = await process.Stdout.ReadAsync(new byte[1]));
+    }
+
+    /// <summary>The exec'd sleepers once there is one, or none after 10 s (the assertion then says so).</summary>
+    private static async Task<List<int>> SleepersInContainerAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var sleepers = SleepersInContainer();
+        while (sleepers.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            sleepers = SleepersInContainer();
+        }
+        return sleepers;
     }
 
     /// <summary>Host PIDs of `sleep 600` processes whose parent is this test process (the exec'd ones).</summary>
