@@ -50,26 +50,17 @@ internal sealed unsafe class AttachServer
         {
             LibC.unlink(path);
             using var shortPath = UnixSocketPath.For(path);
-            var bytes = Encoding.UTF8.GetBytes(shortPath.Address);
-            // struct sockaddr_un: a 2-byte family, then a 108-byte path.
-            if (bytes.Length >= 108)
+            // The socket file is created with the umask's mode: never let it exist wider than
+            // 0600. The umask belongs to the whole process (every thread shares it until one
+            // unshares its file-system attributes), and a process-wide 077 made files and
+            // directories that other threads created meanwhile unreadable to a container's user:
+            // a throwaway thread narrows its own umask and binds.
+            ThrowawayThread.Run(() =>
             {
-                throw new SyscallException(36 /* ENAMETOOLONG */, "bind", path);
-            }
-            var address = stackalloc byte[110];
-            new Span<byte>(address, 110).Clear();
-            *(ushort*)address = LibC.AF_UNIX;
-            bytes.CopyTo(new Span<byte>(address + 2, 108));
-            // The socket file is created with the umask's mode: never let it exist wider than 0600.
-            var previous = LibC.umask(0x3f /* 077 */);
-            try
-            {
-                Errno.Check(LibC.bind(fd, address, (uint)(2 + bytes.Length + 1)), "bind", path);
-            }
-            finally
-            {
-                LibC.umask(previous);
-            }
+                Errno.Check(LibC.unshare(LibC.CLONE_FS), "unshare", "CLONE_FS");
+                LibC.umask(0x3f /* 077 */);
+                Bind(fd, shortPath.Address, path);
+            });
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             Errno.Check(LibC.listen(fd, 16), "listen", path);
             return fd;
@@ -79,6 +70,21 @@ internal sealed unsafe class AttachServer
             LibC.close(fd);
             throw;
         }
+    }
+
+    private static void Bind(int fd, string socketPath, string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(socketPath);
+        // struct sockaddr_un: a 2-byte family, then a 108-byte path.
+        if (bytes.Length >= 108)
+        {
+            throw new SyscallException(36 /* ENAMETOOLONG */, "bind", path);
+        }
+        var address = stackalloc byte[110];
+        new Span<byte>(address, 110).Clear();
+        *(ushort*)address = LibC.AF_UNIX;
+        bytes.CopyTo(new Span<byte>(address + 2, 108));
+        Errno.Check(LibC.bind(fd, address, (uint)(2 + bytes.Length + 1)), "bind", path);
     }
 
     /// <summary>Queues output for every client; one that is too far behind is disconnected.</summary>
