@@ -64,16 +64,27 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
         {
             arguments.Add("--stdin-once");
         }
-        int syncRead;
-        using (var monitor = TakeStandby(arguments))
-        {
-            syncRead = monitor.TakeSyncRead();
-        }
         string? report;
         try
         {
+            bool fromStandby;
+            int syncRead;
+            using (var monitor = TakeStandby(arguments, out fromStandby))
+            {
+                syncRead = monitor.TakeSyncRead();
+            }
             // End of file once the monitor has reported (it closes the pipe) or died.
             report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: -1, cancellationToken).ConfigureAwait(false);
+            if (report is null && fromStandby && !Directory.Exists(Path.Combine(_options.StateRoot, id)))
+            {
+                // A standby that died around the hand-over (its pipe took the request, then it
+                // was killed) created nothing: a monitor started now does the create instead.
+                using (var monitor = TakeStandby(arguments, out _))
+                {
+                    syncRead = monitor.TakeSyncRead();
+                }
+                report = await SyncPipe.ReadAllAsync(syncRead, reapFirst: -1, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -378,12 +389,14 @@ public sealed class ContainerRuntime : IContainerRuntime, IDisposable
     /// The monitor on standby with the request sent, or, when there is none (the first create,
     /// or concurrent ones) or it has died, one started now.
     /// </summary>
-    private StandbyMonitor TakeStandby(IReadOnlyList<string> arguments)
+    private StandbyMonitor TakeStandby(IReadOnlyList<string> arguments, out bool fromStandby)
     {
+        fromStandby = false;
         if (Interlocked.Exchange(ref _standby, null) is { } standby)
         {
             if (standby.TrySend(arguments))
             {
+                fromStandby = true;
                 return standby;
             }
             standby.Dispose();
