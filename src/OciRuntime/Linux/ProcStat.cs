@@ -25,19 +25,12 @@ public static class ProcStat
     /// </summary>
     public static bool IsExiting(int pid) => Read(pid) is { } text && FlagsOf(text) is { } flags && (flags & ExitingFlag) != 0;
 
-    private static ulong? FlagsOf(string text)
-    {
-        var afterName = text.LastIndexOf(')');
-        if (afterName < 0 || afterName + 2 > text.Length)
-        {
-            return null;
-        }
-        var fields = text[(afterName + 2)..].Split(' ');
-        // fields[0] is field 3 (state); field 9 (flags) is therefore fields[6].
-        return fields.Length > 6 && ulong.TryParse(fields[6], out var flags) ? flags : null;
-    }
+    private static ulong? FlagsOf(string text) => NumericField(text, 9);
 
-    private static ulong? StartTimeOf(string text)
+    private static ulong? StartTimeOf(string text) => NumericField(text, 22);
+
+    /// <summary>Field <paramref name="number"/> (1-based, as proc(5) numbers them, 3 or later) as a number.</summary>
+    private static ulong? NumericField(string text, int number)
     {
         // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
         var afterName = text.LastIndexOf(')');
@@ -45,9 +38,10 @@ public static class ProcStat
         {
             return null;
         }
+        // fields[0] is field 3 (state).
         var fields = text[(afterName + 2)..].Split(' ');
-        // fields[0] is field 3 (state); field 22 is therefore fields[19].
-        return fields.Length > 19 && ulong.TryParse(fields[19], out var start) ? start : null;
+        var index = number - 3;
+        return fields.Length > index && ulong.TryParse(fields[index], out var value) ? value : null;
     }
 
     private static char? StateLetterOf(string text)
